@@ -1,0 +1,71 @@
+"""Packaging for ckanext-umkm, the Portal Satu Data UMKM extension for CKAN 2.11.
+
+The Python package lives under ``ckanext-umkm/`` (layout fixed by the design card).
+Every dependency is pinned: a fresh machine must get exactly what CI tested.
+"""
+
+from setuptools import find_namespace_packages, setup
+
+INSTALL_REQUIRES = [
+    # CKAN itself with its own pinned requirement set.
+    "ckan[requirements]==2.11.6",
+    # Maintained CKAN extensions the portal builds on.
+    "ckanext-scheming==3.1.0",
+    "ckanext-dcat==2.4.4",
+    "ckanext-harvest==1.6.3",
+    # 2.6.x needs certifi>=2026.7, which conflicts with CKAN 2.11.6's pin.
+    "ckanext-xloader==2.5.2",
+    # ckanext-xloader imports these but does not declare them.
+    "tabulator==1.53.5",
+    "chardet==5.2.0",
+    "Unidecode==1.3.8",
+    "psycopg2==2.9.11",
+    "pysolr==3.11.0",
+    "flask==3.1.3",
+    # Embedded Solr-compatible search service.
+    "tantivy==0.25.1",
+    "luqum==1.0.0",
+    "PyStemmer==3.0.0",
+    "waitress==3.0.2",
+]
+
+TEST_REQUIRES = [
+    # CKAN's own pytest plugin ships inside the ckan package; these are the
+    # libraries its fixtures and test modules import (CKAN's dev-requirements).
+    "pytest==8.3.4",
+    "pytest-factoryboy==2.7.0",
+    "pytest-freezegun==0.4.2",
+    "pytest-rerunfailures==15.0",
+    "factory-boy==3.3.0",
+    "Faker==26.0.0",
+    "freezegun==1.5.1",
+    "responses==0.25.3",
+    "beautifulsoup4==4.12.3",
+    "ruff==0.8.6",
+]
+
+setup(
+    name="ckanext-umkm",
+    version="0.1.0",
+    description="Portal Satu Data UMKM: CKAN 2.11 extension for Satu Data UMKM (Permen UMKM 8/2025)",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="AGPL-3.0-or-later",
+    python_requires=">=3.11,<3.12",
+    package_dir={"": "ckanext-umkm"},
+    # Same namespace declaration as CKAN and its extensions, so that the
+    # ckanext-*-nspkg.pth hooks they install see this package too.
+    namespace_packages=["ckanext"],
+    packages=find_namespace_packages(where="ckanext-umkm", include=["ckanext", "ckanext.*"]),
+    include_package_data=True,
+    package_data={"ckanext.umkm": ["templates/**/*", "public/**/*", "i18n/**/*", "*.yaml"]},
+    install_requires=INSTALL_REQUIRES,
+    extras_require={"test": TEST_REQUIRES},
+    entry_points={
+        "ckan.plugins": ["umkm = ckanext.umkm.plugin:UmkmPlugin"],
+        "console_scripts": [
+            "umkm-search-service = ckanext.umkm.search_service.__main__:main",
+        ],
+        "babel.extractors": ["ckan = ckan.lib.extract:extract_ckan"],
+    },
+)
