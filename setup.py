@@ -42,6 +42,7 @@ TEST_REQUIRES = [
     "responses==0.25.3",
     "beautifulsoup4==4.12.3",
     "ruff==0.8.6",
+    "selenium==4.27.1",
 ]
 
 setup(

@@ -4,7 +4,8 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-VAR="$ROOT/var"
+# State (config, secrets, uploads, search index, logs); UMKM_VAR moves it.
+VAR="${UMKM_VAR:-$ROOT/var}"
 PY="$VENV/bin/python"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 

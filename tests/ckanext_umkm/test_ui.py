@@ -1,0 +1,79 @@
+"""A producer creates, finds, facets, edits and deletes a dataset in the web UI,
+in a real headless Chromium against the live portal."""
+
+import pytest
+from ckan.tests import factories
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+pytestmark = [pytest.mark.usefixtures("with_plugins")]
+
+PASSWORD = "RahasiaSekali123"
+
+
+def _login(browser, base, user):
+    browser.get(f"{base}/user/login")
+    browser.find_element(By.ID, "field-login").send_keys(user["name"])
+    browser.find_element(By.ID, "field-password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form .form-actions button[type=submit]").click()
+    WebDriverWait(browser, 15).until(ec.url_contains("/dashboard"))
+
+
+def _result_titles(browser):
+    return [e.text.strip() for e in browser.find_elements(By.CSS_SELECTOR, ".dataset-heading a")]
+
+
+def test_dataset_lifecycle_in_the_browser(live_portal, browser, tmp_path):
+    user = factories.User(password=PASSWORD)
+    org = factories.Organization(title="Dinas KUKM Kota Bandung",
+                                 users=[{"name": user["name"], "capacity": "editor"}])
+    factories.Dataset(owner_org=factories.Organization()["id"], title="Dataset lain UMKM")
+    csv = tmp_path / "umkm-bandung-2024.csv"
+    csv.write_text("kecamatan,jumlah_umkm\nAndir,1200\nCoblong,950\n", encoding="utf-8")
+
+    _login(browser, live_portal, user)
+
+    # Create: stage 1 (metadata), stage 2 (upload a CSV file).
+    browser.get(f"{live_portal}/dataset/new")
+    browser.find_element(By.ID, "field-title").send_keys("Jumlah UMKM per Kecamatan Kota Bandung 2024")
+    name = browser.find_element(By.ID, "field-name")
+    browser.execute_script("arguments[0].value = 'umkm-kecamatan-bandung-2024';", name)
+    browser.find_element(By.ID, "field-notes").send_keys("Jumlah usaha mikro dan kecil per kecamatan.")
+    Select(browser.find_element(By.ID, "field-organizations")).select_by_value(org["id"])
+    Select(browser.find_element(By.ID, "field-private")).select_by_value("False")
+    browser.find_element(By.CSS_SELECTOR, "button[name=save]").click()
+    WebDriverWait(browser, 15).until(ec.url_contains("/resource/new"))
+    browser.find_element(By.ID, "resource-upload-button").click()
+    browser.find_element(By.ID, "field-resource-upload").send_keys(str(csv))
+    browser.find_element(By.CSS_SELECTOR, "button[name=save][value=go-metadata]").click()
+    WebDriverWait(browser, 15).until(ec.url_contains("/dataset/umkm-kecamatan-bandung-2024"))
+    assert "Jumlah UMKM per Kecamatan Kota Bandung 2024" in browser.page_source
+    assert "umkm-bandung-2024.csv" in browser.page_source
+
+    # Search (free text, Indonesian stemming: "kecamatan" ~ "camat") and facet.
+    browser.get(f"{live_portal}/dataset/?q=kecamatan+bandung")
+    assert _result_titles(browser) == ["Jumlah UMKM per Kecamatan Kota Bandung 2024"]
+    browser.get(f"{live_portal}/dataset/")
+    assert len(_result_titles(browser)) == 2
+    facet = browser.find_element(By.CSS_SELECTOR, f"a[href*='organization={org['name']}']")
+    facet.click()
+    WebDriverWait(browser, 15).until(ec.url_contains(f"organization={org['name']}"))
+    assert _result_titles(browser) == ["Jumlah UMKM per Kecamatan Kota Bandung 2024"]
+
+    # Edit.
+    browser.get(f"{live_portal}/dataset/edit/umkm-kecamatan-bandung-2024")
+    title = browser.find_element(By.ID, "field-title")
+    title.clear()
+    title.send_keys("Jumlah UMKM per Kecamatan Kota Bandung 2024 (revisi)")
+    browser.find_element(By.CSS_SELECTOR, "button[name=save]").click()
+    WebDriverWait(browser, 15).until(ec.url_matches(r"/dataset/umkm-kecamatan-bandung-2024$"))
+    browser.get(f"{live_portal}/dataset/?q=revisi")
+    assert _result_titles(browser) == ["Jumlah UMKM per Kecamatan Kota Bandung 2024 (revisi)"]
+
+    # Delete (CKAN asks for confirmation on its own page).
+    browser.get(f"{live_portal}/dataset/delete/umkm-kecamatan-bandung-2024")
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit].btn-danger, form button[name=delete]").click()
+    WebDriverWait(browser, 15).until(ec.url_contains("/dataset"))
+    browser.get(f"{live_portal}/dataset/?q=kecamatan")
+    assert _result_titles(browser) == []
