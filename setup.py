@@ -59,7 +59,9 @@ setup(
     namespace_packages=["ckanext"],
     packages=find_namespace_packages(where="ckanext-umkm", include=["ckanext", "ckanext.*"]),
     include_package_data=True,
-    package_data={"ckanext.umkm": ["templates/**/*", "public/**/*", "i18n/**/*", "*.yaml"]},
+    package_data={
+        "ckanext.umkm": ["templates/**/*", "public/**/*", "i18n/**/*", "demo/*.csv", "*.yaml"],
+    },
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": TEST_REQUIRES},
     entry_points={
