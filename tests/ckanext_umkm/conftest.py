@@ -21,17 +21,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Plugins of the portal that bring database migrations of their own.
+PLUGINS_WITH_MIGRATIONS = ("activity", "harvest")
+
+
 @pytest.fixture()
-def live_portal(clean_db, clean_index, ckan_config) -> Iterator[str]:
+def clean_portal_db(clean_db, migrate_db_for) -> None:
+    """CKAN's clean_db rebuilds only the core tables: apply the plugins' too."""
+    for plugin in PLUGINS_WITH_MIGRATIONS:
+        migrate_db_for(plugin)
+
+
+@pytest.fixture()
+def live_portal(clean_portal_db, clean_index, ckan_config) -> Iterator[str]:
     """The portal served by waitress in its own process, on the test database
     and the test search service: exactly what a browser or harvester talks to."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, CKAN_INI=os.path.join(ROOT, "config", "test.ini"), CKAN_SITE_URL=url)
+    # The server's log stays beside the other test state for post-mortems.
+    logdir = os.path.join(ROOT, "var", "test")
+    os.makedirs(logdir, exist_ok=True)
+    log = open(os.path.join(logdir, "live-portal.log"), "ab")
     proc = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "waitress-serve"),
          f"--listen=127.0.0.1:{port}", "--threads=4", "ckanext.umkm.wsgi:application"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -42,13 +57,14 @@ def live_portal(clean_db, clean_index, ckan_config) -> Iterator[str]:
             except requests.ConnectionError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode() if proc.stderr else ""
-                pytest.fail(f"portal did not start:\n{err[-3000:]}")
+                log.flush()
+                pytest.fail(f"portal did not start, see {log.name}")
             time.sleep(0.3)
         yield url
     finally:
         proc.terminate()
         proc.wait(10)
+        log.close()
 
 
 @pytest.fixture()

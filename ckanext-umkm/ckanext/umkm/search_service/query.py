@@ -345,7 +345,7 @@ class LuceneConverter:
             if isinstance(node.expr, lt.Word) and node.expr.value == "*":
                 return match_all()
             raise QuerySyntaxError(f"Cannot parse '{node}': '*' is only valid in *:*")
-        if name.startswith("_query_") or name.startswith("_val_"):
+        if name in ("_query_", "_val_"):  # Solr's magic fields (exact names only)
             raise QuerySyntaxError("Magic fields are not supported")
         return self.convert(node.expr, name)
 
