@@ -59,7 +59,7 @@ DATASETS: list[dict[str, Any]] = [
         "title": "Jumlah UMKM Provinsi Jawa Barat menurut Kabupaten/Kota, 2023",
         "owner_org": "dinas-kukm-jawa-barat",
         "notes": "Jumlah usaha mikro, kecil dan menengah di 27 kabupaten/kota Provinsi Jawa Barat, tahun 2023.",
-        "tags": ["umkm", "jawa barat", "kabupaten/kota"],
+        "tags": ["umkm", "jawa barat", "kabupaten-kota"],
         "resource": ("jumlah-umkm-jawa-barat-kabupaten-kota-2023.csv", "Jumlah UMKM per kabupaten/kota 2023"),
     },
     {

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 import time
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 _ISO_RE = re.compile(
     r"^\s*(?P<y>[+-]?\d{4,})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})"
@@ -49,7 +49,7 @@ def parse_date(value: str) -> int:
         d = dt.datetime(
             int(m.group("y")), int(m.group("mo")), int(m.group("d")),
             int(m.group("h") or 0), int(m.group("mi") or 0), int(m.group("s") or 0),
-            int(frac), tzinfo=dt.timezone.utc,
+            int(frac), tzinfo=dt.UTC,
         )
     except ValueError:
         raise DateError(f"Invalid Date String:'{value}'") from None

@@ -176,9 +176,7 @@ def prepare_document(raw: Any, version: int) -> PreparedDoc:
             continue
         if not f.multi and len(values) > 1 and f.stored:
             shown = ", ".join(_to_text(v) for v in values)
-            raise SolrError(
-                400, f"ERROR: [doc={doc_id}] multiple values encountered for non multiValued field {name}: [{shown}]"
-            )
+            raise SolrError(400, f"ERROR: [doc={doc_id}] multiple values encountered for non multiValued field {name}: [{shown}]")
         if f.kind is Kind.DATE:
             try:
                 ms_vals = [parse_date(_to_text(v)) for v in values]
@@ -515,9 +513,7 @@ class Core:
 
     # ------------------------------------------------------------ reading
 
-    def _parse(
-        self, text: str, ctx: Context, def_type: str, opts: Mapping[str, str | None] | None = None
-    ) -> tuple[Q | None, Any]:
+    def _parse(self, text: str, ctx: Context, def_type: str, opts: Mapping[str, str | None] | None = None) -> tuple[Q | None, Any]:
         try:
             return parse_query_param(text, ctx, def_type, opts)
         except QuerySyntaxError as e:
@@ -648,7 +644,11 @@ class Core:
             "facet_intervals": {},
             "facet_heatmaps": {},
         }
-        cache_key = ("facets", generation, tuple(sorted((k, tuple(v)) for k, v in params.items() if k not in ("start", "rows", "sort", "fl", "wt", "json.nl"))))
+        cache_key = (
+            "facets",
+            generation,
+            tuple(sorted((k, tuple(v)) for k, v in params.items() if k not in ("start", "rows", "sort", "fl", "wt", "json.nl"))),
+        )
         cacheable = "NOW" not in repr(cache_key)
         cached = self._cache.get(cache_key) if cacheable else None
         if cached is not None:
@@ -913,7 +913,9 @@ class _Pager:
         hits.reverse()
         return [(addr, None) for _s, addr in hits[start : start + rows]]
 
-    def _page_window(self, query: Q, key: SortKey, rest: list[SortKey], start: int, rows: int) -> list[tuple[tantivy.DocAddress, float | None]]:
+    def _page_window(
+        self, query: Q, key: SortKey, rest: list[SortKey], start: int, rows: int
+    ) -> list[tuple[tantivy.DocAddress, float | None]]:
         end = start + rows
         score_asc = key.kind == "score" and not key.desc
         meaningful_rest = [k for k in rest if not (k.kind == "docid" and not k.desc)]
@@ -952,7 +954,7 @@ class _Pager:
             values.append(([_sort_value(src, k) for k in rest], (addr.segment_ord, addr.doc), (s, addr)))
 
         def cmp(a: Any, b: Any) -> int:
-            for k, va, vb in zip(rest, a[0], b[0]):
+            for k, va, vb in zip(rest, a[0], b[0], strict=False):
                 if k.kind == "docid":
                     c = (a[1] > b[1]) - (a[1] < b[1])
                     if c:
@@ -975,13 +977,24 @@ class _Pager:
         prefix = key.field.name + ":" if key.field.dynamic else ""
         return Q.term_query(self.schema, tantivy_field(key.field), prefix + value, index_option="basic")
 
-    def _page_str(self, query: Q, key: SortKey, rest: list[SortKey], start: int, rows: int) -> list[tuple[tantivy.DocAddress, float | None]]:
+    def _page_str(
+        self, query: Q, key: SortKey, rest: list[SortKey], start: int, rows: int
+    ) -> list[tuple[tantivy.DocAddress, float | None]]:
         # Exact string order via a terms aggregation ordered by key: it
         # yields values in order with their counts, so the page is located
         # without reading every matching document.
         end = start + rows
         assert key.field is not None
-        agg = {"k": {"terms": {"field": key.fast, "size": min(end, MAX_BUCKETS), "segment_size": min(end, MAX_BUCKETS), "order": {"_key": "desc" if key.desc else "asc"}}}}
+        agg = {
+            "k": {
+                "terms": {
+                    "field": key.fast,
+                    "size": min(end, MAX_BUCKETS),
+                    "segment_size": min(end, MAX_BUCKETS),
+                    "order": {"_key": "desc" if key.desc else "asc"},
+                }
+            }
+        }
         buckets, _t = _buckets(_aggregate(self.searcher, query, agg).get("k"))
         out: list[tuple[tantivy.DocAddress, float | None]] = []
         pos = 0
@@ -1017,4 +1030,3 @@ def _sort_value(src: dict[str, Any], key: SortKey) -> Any:
     if key.field.kind is Kind.INT:
         return int(v)
     return str(v)
-

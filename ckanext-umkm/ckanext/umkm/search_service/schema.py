@@ -48,7 +48,7 @@ def _f(name: str, kind: Kind, indexed: bool = True, stored: bool = True, multi: 
     return Field(name, kind, indexed, stored, multi)
 
 
-S, T, TG, NG, I, D = Kind.STRING, Kind.TEXT, Kind.TEXT_GENERAL, Kind.NGRAM, Kind.INT, Kind.DATE
+S, T, TG, NG, I, D = Kind.STRING, Kind.TEXT, Kind.TEXT_GENERAL, Kind.NGRAM, Kind.INT, Kind.DATE  # noqa: E741 (schema.xml type letters)
 
 # <fields> of schema.xml, in its order.
 STATIC_FIELDS: dict[str, Field] = {
