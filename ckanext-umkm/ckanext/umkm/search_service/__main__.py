@@ -11,6 +11,7 @@ import sys
 
 import waitress
 
+from . import memory
 from .app import SearchApp
 from .index import Core
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in names:
         if not CORE_NAME.match(name):
             ap.error(f"invalid core name: {name!r}")
+    memory.limit_arenas()
     os.makedirs(args.data_dir, exist_ok=True)
     cores = {name: Core(name, os.path.join(args.data_dir, name), heap_bytes=args.heap_mb * 1_000_000)
              for name in names}

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from . import memory
 from .index import Core, SolrError
 from .schema import schema_json, schema_xml
 
@@ -213,7 +214,11 @@ class SearchApp:
                     req.parse_xml(body)
             commit = req.commit or _flag(params, "commit") or _flag(params, "softCommit")
             if req.adds or req.delete_ids or req.delete_queries:
-                core.update(req.adds, req.delete_ids, req.delete_queries, commit=commit)
+                try:
+                    core.update(req.adds, req.delete_ids, req.delete_queries, commit=commit)
+                finally:
+                    del req, body
+                    memory.trim()
             elif commit:
                 core.commit()
             return 200, "application/json", {"responseHeader": {"status": 0, "QTime": 0}}
