@@ -103,10 +103,14 @@ ensure_venv() {
   if [ "$have" != "$want" ] || ! "$PY" -c 'import ckanext.umkm' 2>/dev/null; then
     log "installing Python dependencies (pinned in setup.py)"
     "$VENV/bin/pip" install -q --upgrade "pip==24.3.1" "setuptools==75.6.0" "wheel==0.45.1"
-    # Legacy (setup.py develop) editable install, without build isolation so
-    # the pinned setuptools is used: it writes a ckanext nspkg hook like the
-    # ones CKAN's wheels install, which PEP 660 editable installs do not.
-    "$VENV/bin/pip" install -q --no-build-isolation -e "$ROOT${extras:+[$extras]}"
+    # Dependencies first, with build isolation: some are sdists whose builds
+    # need their own tools (pysolr needs setuptools_scm).
+    "$VENV/bin/pip" install -q "$ROOT${extras:+[$extras]}"
+    # Then the package itself as a legacy (setup.py develop) editable install,
+    # without build isolation so the pinned setuptools is used: it writes a
+    # ckanext nspkg hook like the ones CKAN's wheels install, which PEP 660
+    # editable installs do not.
+    "$VENV/bin/pip" install -q --no-build-isolation --no-deps -e "$ROOT"
     echo "$want" > "$stamp"
   fi
   # CKAN's own pytest plugin and fixtures ship in the ckan package; the PyPI
