@@ -24,6 +24,7 @@ INSTALL_REQUIRES = [
     "flask==3.1.3",
     # Embedded Solr-compatible search service.
     "tantivy==0.25.1",
+    "orjson==3.13.0",
     "luqum==1.0.0",
     "PyStemmer==3.0.0",
     "waitress==3.0.2",

@@ -83,6 +83,40 @@ def test_fielded_queries_ranges_wildcards_and_sorting(service):
     assert tag_facet(-1) == ["koperasi", 1, "mikro", 1, "umkm", 2]
 
 
+def test_ngram_fields_match_substrings_like_solr(service):
+    service.add([doc(1, name="jumlah-umkm-bandung", title="Jumlah UMKM Kota Bandung"),
+                 doc(2, name="koperasi-aktif", title="Koperasi Aktif Jawa Barat")])
+    # package_autocomplete's query: any 2..10-character piece of the name or title
+    q = 'name_ngram:"{0}" OR title_ngram:"{0}" OR name:"{0}" OR title:"{0}"'
+    assert ids(service.select(q=q.format("bandu"))) == ["id-1"]
+    assert ids(service.select(q=q.format("TIF"))) == ["id-2"]
+    assert ids(service.select(q="title_ngram:kota title_ngram:bandung", **{"q.op": "AND"})) == ["id-1"]
+    assert ids(service.select(q="title_ngram:a")) == []  # shorter than a gram
+    assert ids(service.select(q="title_ngram:koperasiaktif")) == []  # longer than a gram
+    assert ids(service.select(q="title_ngram:jaw*")) == ["id-2"]
+
+
+def test_long_stored_values_round_trip_exactly(service):
+    data_dict = '{"notes": "' + "Data UMKM \"kabupaten\" " * 400 + '", "x": "\u00e9"}'
+    service.add([doc(1, data_dict=data_dict, validated_data_dict=data_dict[:600], notes="n" * 700)])
+    got = service.select(q="*:*", fl="id,data_dict,validated_data_dict,notes")["response"]["docs"][0]
+    assert got == {"id": "id-1", "data_dict": data_dict, "validated_data_dict": data_dict[:600], "notes": "n" * 700}
+
+
+def test_pages_sorted_by_id_and_counts_without_cache(service):
+    # ckanext-harvest's CKAN harvester: a date range, 100 rows, sorted by id
+    service.add([doc(f"{i:03d}", metadata_modified=f"2025-01-{1 + i % 28:02d}T00:00:00Z") for i in range(150)])
+    for start in (0, 100):
+        res = service.select(q="*:*", fq="metadata_modified:[2025-01-10T00:00:00Z TO *]", sort="id asc",
+                             rows=100, start=start)
+        want = sorted(f"id-{i:03d}" for i in range(150) if 1 + i % 28 >= 10)
+        assert res["response"]["numFound"] == len(want)
+        assert ids(res) == want[start:start + 100]
+    res = service.select(q="*:*", sort="id desc", rows=3, fl="id")
+    assert ids(res) == ["id-149", "id-148", "id-147"] and res["response"]["numFound"] == 150
+    assert service.select(q="title:nothing", rows=10)["response"]["numFound"] == 0
+
+
 def test_form_post_select_with_repeated_parameters(service):
     service.add([doc(1, tags=["a"]), doc(2, tags=["b"]), doc(3, tags=["a", "b"])])
     r = requests.post(f"{service.url}/select", data=[("q", "*:*"), ("fq", "tags:a"), ("fq", "tags:b"),

@@ -13,13 +13,14 @@ unchanged as ``solr_url``):
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
+
+import orjson
 
 from . import memory
 from .index import Core, SolrError
@@ -68,8 +69,8 @@ class UpdateRequest:
 
     def parse_json(self, body: bytes) -> None:
         try:
-            data = json.loads(body or b"[]")
-        except ValueError as e:
+            data = orjson.loads(body or b"[]")
+        except orjson.JSONDecodeError as e:
             raise SolrError(400, f"Cannot parse provided JSON: {e}") from None
         if isinstance(data, list):
             self.adds.extend(data)
@@ -157,7 +158,7 @@ class SearchApp:
             header = body.get("responseHeader")
             if isinstance(header, dict) and "QTime" in header and not header["QTime"]:
                 header["QTime"] = int((time.perf_counter() - started) * 1000)
-            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            data = orjson.dumps(body)
             ctype = "application/json; charset=utf-8"
         else:
             data = body.encode("utf-8") if isinstance(body, str) else body

@@ -213,10 +213,12 @@ def text_query(ctx: Context, f: Field, text: str, phrase: bool, slop: int = 0) -
     if not terms:
         return None
     tf = tantivy_field(f)
-    opt = "freq" if f.kind is Kind.NGRAM else "position"
+    if f.kind is Kind.NGRAM:
+        return ngram_query(ctx, f, terms)
+    opt = "position"
     if len(terms) == 1:
         return Q.term_query(ctx.schema, tf, terms[0], index_option=opt)
-    if phrase and f.kind is not Kind.NGRAM:
+    if phrase:
         return Q.phrase_query(ctx.schema, tf, list(enumerate(terms)), slop=slop)
     # One query word split by the word delimiter (or several escaped-space
     # words): all parts are required, as with q.op=AND in Solr.
@@ -225,12 +227,29 @@ def text_query(ctx: Context, f: Field, text: str, phrase: bool, slop: int = 0) -
         word_terms = [dyn_prefix(f) + t for t in word]
         if len(word_terms) == 1:
             clauses.append((MUST, Q.term_query(ctx.schema, tf, word_terms[0], index_option=opt)))
-        elif f.kind is Kind.NGRAM:
-            for t in word_terms:
-                clauses.append((MUST, Q.term_query(ctx.schema, tf, t, index_option=opt)))
         else:
             clauses.append((MUST, Q.phrase_query(ctx.schema, tf, list(enumerate(word_terms)), slop=slop)))
     return Q.boolean_query(clauses)
+
+
+NGRAM_MIN, NGRAM_MAX = 2, 10
+
+
+def ngram_query(ctx: Context, f: Field, tokens: list[str]) -> Q:
+    """A text_ngram match without indexing every n-gram.
+
+    Solr indexes the 2..10-character n-grams of the value; a (lowercased,
+    whitespace-split) query token matches when it is one of them, that is a
+    substring of the lowercased value of that length. The index holds the
+    lowercased value as one term, and each token becomes a substring regex.
+    Every token is required. Matches score alike.
+    """
+    clauses: list[tuple[tantivy.Occur, Q]] = []
+    for tok in tokens:
+        if not NGRAM_MIN <= len(tok) <= NGRAM_MAX:
+            return match_none()
+        clauses.append((MUST, Q.regex_query(ctx.schema, tantivy_field(f), "(?s).*" + rx_escape(tok) + ".*")))
+    return clauses[0][1] if len(clauses) == 1 else Q.boolean_query(clauses)
 
 
 def field_value_query(ctx: Context, f: Field, value: str, phrase: bool, slop: int = 0) -> Q | None:
@@ -255,6 +274,9 @@ def wildcard_query(ctx: Context, f: Field, parts: list[tuple[str, bool]]) -> Q |
             pieces.append(".*" if text == "*" else ".")
         else:
             pieces.append(rx_escape(analysis.multiterm(text, f.kind)))
+    if f.kind is Kind.NGRAM:
+        # A prefix of any n-gram is a substring of the value (see ngram_query).
+        pieces = [".*", *pieces[1:], ".*"]
     return Q.regex_query(ctx.schema, tantivy_field(f), "(?s)" + "".join(pieces))
 
 
