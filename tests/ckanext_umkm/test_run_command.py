@@ -106,7 +106,11 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
         except requests.ConnectionError:
             pass
 
-    # Second run: same data, nothing recreated.
+    # Second run: same data, nothing recreated. The index is marked as written
+    # by an older search service: it must be moved aside and rebuilt.
+    layout = tmp_path / "var" / "search" / "ckan" / "umkm-search-layout.json"
+    assert layout.exists()
+    layout.write_text('{"layout": 1}')
     logfile = str(tmp_path / "run2.log")
     with open(logfile, "w") as log:
         proc = _start(env, log)
@@ -114,6 +118,8 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
             out = _wait_ready(proc, logfile)
             assert "dataset jumlah-umkm-menurut-provinsi-2023: exists" in out
             assert "created" not in out
+            assert "rebuilding the search index" in out
+            assert list((tmp_path / "var" / "search").glob("ckan.layout-1.*"))
             assert _api(base, "package_search")["result"]["count"] == 3
             pkg2 = _api(base, "package_show", id="jumlah-umkm-menurut-provinsi-2023")["result"]
             assert pkg2["id"] == pkg["id"]
