@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--core", dest="cores", action="append", help="core name (repeatable; default: ckan)")
     ap.add_argument("--threads", type=int, default=8, help="concurrent requests served")
     ap.add_argument("--heap-mb", type=int, default=48, help="indexing buffer per core")
+    ap.add_argument("--autocommit-ms", type=int, default=5000,
+                    help="uncommitted updates become durable and searchable after this long (0: never)")
     ap.add_argument("--log-level", default="INFO")
     args = ap.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
@@ -39,7 +41,8 @@ def main(argv: list[str] | None = None) -> None:
             ap.error(f"invalid core name: {name!r}")
     memory.limit_arenas()
     os.makedirs(args.data_dir, exist_ok=True)
-    cores = {name: Core(name, os.path.join(args.data_dir, name), heap_bytes=args.heap_mb * 1_000_000)
+    cores = {name: Core(name, os.path.join(args.data_dir, name), heap_bytes=args.heap_mb * 1_000_000,
+                        autocommit_ms=args.autocommit_ms)
              for name in names}
 
     def shutdown(signum: int, _frame: object) -> None:
