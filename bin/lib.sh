@@ -126,7 +126,7 @@ compile_translations() {
   for po in "$ROOT"/ckanext-umkm/ckanext/umkm/i18n/*/LC_MESSAGES/*.po; do
     [ -f "$po" ] || continue
     [ "${po%.po}.mo" -nt "$po" ] && continue
-    "$VENV/bin/pybabel" compile -q -i "$po" -o "${po%.po}.mo"
+    "$VENV/bin/pybabel" compile --statistics -i "$po" -o "${po%.po}.mo"
   done
 }
 
