@@ -22,14 +22,25 @@ def free_port() -> int:
 
 
 # Plugins of the portal that bring database migrations of their own.
-PLUGINS_WITH_MIGRATIONS = ("activity", "harvest")
+PLUGINS_WITH_MIGRATIONS = ("activity", "harvest", "umkm")
 
 
 @pytest.fixture()
-def clean_portal_db(clean_db, migrate_db_for) -> None:
+def clean_portal_db(with_plugins, clean_db, migrate_db_for) -> None:
     """CKAN's clean_db rebuilds only the core tables: apply the plugins' too."""
     for plugin in PLUGINS_WITH_MIGRATIONS:
         migrate_db_for(plugin)
+
+
+@pytest.fixture()
+def reference_codes(migrate_db_for) -> None:
+    """The shipped code lists, loaded once: CKAN's first clean_db of a run
+    drops every table, ours included, but later resets leave them alone."""
+    from ckanext.umkm import reference_codes as codes
+
+    migrate_db_for("umkm")
+    if not all(sum(codes.counts(scheme).values()) for scheme in codes.SCHEMES):
+        codes.ensure_loaded()
 
 
 @pytest.fixture()

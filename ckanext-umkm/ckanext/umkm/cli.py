@@ -42,5 +42,54 @@ def demo(admin: str) -> None:
         click.echo(line)
 
 
+@umkm.group("reference")
+def reference() -> None:
+    """National reference code lists (kode wilayah, KBLI)."""
+
+
+@reference.command("load")
+@click.option("--scheme", type=click.Choice(["wilayah", "kbli"]), multiple=True,
+              help="Code list to load (default: both shipped lists).")
+@click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False),
+              help="Directory of a newer edition, laid out like the shipped one.")
+@click.option("--edition", help="Name of the edition loaded from --dir.")
+@click.option("--force", is_flag=True, help="Reload even if this edition is loaded.")
+def reference_load(scheme: tuple[str, ...], directory: str | None, edition: str | None,
+                   force: bool) -> None:
+    """Load (or replace) a code list edition; idempotent."""
+    from ckanext.umkm import reference_codes
+
+    if directory and len(scheme) != 1:
+        raise click.UsageError("--dir needs exactly one --scheme")
+    if directory and not edition:
+        raise click.UsageError("--dir needs --edition")
+    for name in scheme or reference_codes.SCHEMES:
+        try:
+            result = reference_codes.load(name, directory, edition, force)
+        except reference_codes.ReferenceLoadError as e:
+            for error in e.errors[:50]:
+                click.echo(f"  {error}", err=True)
+            raise click.ClickException(f"{name}: {len(e.errors)} errors, nothing loaded") from e
+        if result["loaded"]:
+            click.echo(f"{name}: loaded {result['edition']}: {result['code_count']} codes "
+                       f"(+{result['added']} -{result['removed']} ~{result['renamed']} renamed)")
+        else:
+            click.echo(f"{name}: {result['edition']} already loaded ({result['code_count']} codes)")
+
+
+@reference.command("status")
+def reference_status() -> None:
+    """Editions loaded and codes per level."""
+    from ckanext.umkm import reference_codes
+
+    for name in reference_codes.SCHEMES:
+        current = reference_codes.editions(name)
+        if not current:
+            click.echo(f"{name}: not loaded")
+            continue
+        levels = ", ".join(f"{lv} {n}" for lv, n in reference_codes.counts(name).items())
+        click.echo(f"{name}: {current[0]['edition']} (loaded {current[0]['loaded_at']}): {levels}")
+
+
 def get_commands() -> list[click.Command]:
     return [umkm]
