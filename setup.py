@@ -28,6 +28,8 @@ INSTALL_REQUIRES = [
     "luqum==1.0.0",
     "PyStemmer==3.0.0",
     "waitress==3.0.2",
+    # Metadata templates and imports (CSV/XLSX).
+    "openpyxl==3.1.5",
 ]
 
 TEST_REQUIRES = [
@@ -44,6 +46,7 @@ TEST_REQUIRES = [
     "beautifulsoup4==4.12.3",
     "ruff==0.8.6",
     "selenium==4.27.1",
+    "jsonschema==4.23.0",
 ]
 
 setup(
@@ -61,7 +64,8 @@ setup(
     packages=find_namespace_packages(where="ckanext-umkm", include=["ckanext", "ckanext.*"]),
     include_package_data=True,
     package_data={
-        "ckanext.umkm": ["templates/**/*", "public/**/*", "i18n/**/*", "demo/*.csv", "*.yaml"],
+        "ckanext.umkm": ["templates/**/*", "public/**/*", "i18n/**/*", "demo/*.csv", "*.yaml",
+                        "schemas/*", "reference/**/*", "migration/**/*", "assets/**/*"],
     },
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": TEST_REQUIRES},

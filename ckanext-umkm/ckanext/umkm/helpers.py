@@ -1,0 +1,106 @@
+"""Template helpers of the portal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from ckanext.umkm.validators import as_list
+
+# Reverse links shown on a record's page: (type of the linking records,
+# their link field, heading msgid).
+RELATED = {
+    "kegiatan": [("variabel", "kegiatan", "Variables"),
+                 ("indikator", "kegiatan_penghasil", "Indicators"),
+                 ("dataset", "kegiatan", "Datasets")],
+    "variabel": [("indikator", "variabel_pembangun", "Indicators built from it"),
+                 ("dataset", "variabel", "Datasets")],
+    "indikator": [("indikator", "indikator_pembangun", "Composite indicators built from it"),
+                  ("dataset", "indikator", "Datasets")],
+}
+
+BLOK_TITLES = {
+    "identitas": ("Identitas kegiatan", "Activity identity"),
+    "I": ("Blok I. Penyelenggara", "Block I. Organiser"),
+    "II": ("Blok II. Penanggung jawab", "Block II. Responsible unit"),
+    "III": ("Blok III. Perencanaan dan persiapan", "Block III. Planning and preparation"),
+    "IV": ("Blok IV. Desain kegiatan", "Block IV. Activity design"),
+    "V": ("Blok V. Desain sampel", "Block V. Sample design"),
+    "VI": ("Blok VI. Pengumpulan data", "Block VI. Data collection"),
+    "VII": ("Blok VII. Pengolahan dan analisis", "Block VII. Processing and analysis"),
+    "VIII": ("Blok VIII. Diseminasi hasil", "Block VIII. Dissemination"),
+}
+
+
+def reference_labels(scheme: str, value: Any) -> list[Any]:
+    """Codes of a field as reference records (code, name, level), in order;
+    unknown codes (e.g. from an older edition) come back with an empty name."""
+    from ckanext.umkm import reference_codes
+
+    codes = as_list(value)
+    known = reference_codes.get_many(scheme, codes) if codes else {}
+    return [known.get(c) or reference_codes.Code(scheme, c, "", "", None) for c in codes]
+
+
+def linked_packages(value: Any) -> list[dict[str, Any]]:
+    """Records a link field names, as far as the current user may see them."""
+    out = []
+    for ref in as_list(value):
+        pkg = model.Package.get(ref)
+        if pkg is None or pkg.state != "active":
+            continue
+        try:
+            tk.check_access("package_show", {"user": tk.g.user}, {"id": pkg.id})
+        except tk.NotAuthorized:
+            continue
+        out.append({"id": pkg.id, "name": pkg.name, "title": pkg.title or pkg.name, "type": pkg.type})
+    return out
+
+
+def related_records(pkg_dict: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records that link to this one (the reverse direction of the link
+    fields), one group per kind; one search each."""
+    groups = []
+    for kind, field, heading in RELATED.get(pkg_dict.get("type"), []):
+        result = tk.get_action("package_search")(
+            {"user": tk.g.user},
+            {"fq": f'+dataset_type:{kind} +vocab_{field}:"{pkg_dict["id"]}"',
+             "rows": 1000, "sort": "title_string asc", "include_private": True,
+             "fl": "id,name,title,type"},
+        )
+        groups.append({"type": kind, "field": field, "heading": tk._(heading),
+                       "count": result["count"], "records": result["results"]})
+    return groups
+
+
+def form_conditions(schema: dict[str, Any]) -> str:
+    """Conditions of the form's fields, for the script that shows and hides
+    the parts that apply (the validators enforce the same rules)."""
+    fields = schema.get("dataset_fields") or schema.get("fields") or []
+    return json.dumps({f["field_name"]: f["condition"] for f in fields if f.get("condition")})
+
+
+def blok_title(blok: str | None) -> str:
+    titles = BLOK_TITLES.get(blok or "")
+    if not titles:
+        return ""
+    return titles[1] if tk.h.lang() == "en" else titles[0]
+
+
+def has_value(value: Any) -> bool:
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def get_helpers() -> dict[str, Callable[..., Any]]:
+    return {
+        "umkm_reference_labels": reference_labels,
+        "umkm_linked_packages": linked_packages,
+        "umkm_related_records": related_records,
+        "umkm_form_conditions": form_conditions,
+        "umkm_blok_title": blok_title,
+        "umkm_has_value": has_value,
+    }

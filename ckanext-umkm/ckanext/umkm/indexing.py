@@ -1,0 +1,185 @@
+"""Search index and ``package_show`` additions of the metadata standard.
+
+- Multi-valued answers (links, codes, multi-selects) are indexed into CKAN's
+  multi-valued ``vocab_*`` string fields: CKAN's schema.xml (which production
+  Solr uses unchanged) has no other multi-valued dynamic field, and its
+  catch-all ``*`` is single-valued.
+- Region and sector facets are derived from the codes up the hierarchy, so a
+  dataset about Kota Bandung counts under Jawa Barat too.
+- The national SDI keys that derive from other records (producer, publisher
+  type, id_mskeg/id_msind) are computed at show time so they never go stale.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from ckanext.umkm.validators import as_list
+
+# Multi-valued fields of the schemas (docs/metadata-standard-design.md).
+LINK_FIELDS = ("kegiatan", "variabel", "indikator", "variabel_pembangun",
+               "indikator_pembangun", "kegiatan_penghasil")
+REGION_FIELDS = ("cakupan_wilayah", "iv_sebagian_cakupan_wilayah")
+SECTOR_FIELDS = ("sektor_kbli",)
+
+PROVINCE = "vocab_umkm_provinsi"
+REGENCY = "vocab_umkm_kabkota"
+KBLI_LEVEL_FIELDS = {
+    "kategori": "vocab_umkm_kbli_kategori",
+    "golongan_pokok": "vocab_umkm_kbli_golongan_pokok",
+    "golongan": "vocab_umkm_kbli_golongan",
+    "subgolongan": "vocab_umkm_kbli_subgolongan",
+    "kelompok": "vocab_umkm_kbli_kelompok",
+}
+FACET_SCHEMES = {PROVINCE: "wilayah", REGENCY: "wilayah",
+                 **{f: "kbli" for f in KBLI_LEVEL_FIELDS.values()}}
+
+PUBLISHER_TYPES = {
+    "KEMENTERIAN_LEMBAGA": "pusat",
+    "UNIT_ESELON_I": "pusat",
+    "PEMERINTAH_PROVINSI": "daerah-provinsi",
+}
+
+
+def dataset_facets(facets_dict: dict, package_type: str) -> dict:
+    _ = tk._
+    if package_type in ("dataset", "kegiatan"):
+        facets_dict[PROVINCE] = _("Province")
+        facets_dict[REGENCY] = _("Regency/city")
+    if package_type == "dataset":
+        facets_dict["accessRights"] = _("Access")
+        facets_dict[KBLI_LEVEL_FIELDS["kategori"]] = _("KBLI category")
+        facets_dict[KBLI_LEVEL_FIELDS["golongan_pokok"]] = _("KBLI division")
+        facets_dict[KBLI_LEVEL_FIELDS["golongan"]] = _("KBLI group")
+        facets_dict[KBLI_LEVEL_FIELDS["subgolongan"]] = _("KBLI class")
+        facets_dict[KBLI_LEVEL_FIELDS["kelompok"]] = _("KBLI subclass")
+        facets_dict["jenis_data"] = _("Data type")
+    if package_type == "kegiatan":
+        facets_dict["sektor_kegiatan"] = _("Activity sector")
+        facets_dict["tahun_kegiatan"] = _("Year")
+    return facets_dict
+
+
+def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    from ckanext.umkm import reference_codes
+
+    for key, value in list(pkg_dict.items()):
+        if key in _CKAN_LIST_FIELDS or key.startswith(("res_", "vocab_", "extras_")):
+            continue
+        # Unvalidated dicts (search-index rebuild) hold the stored JSON text.
+        if isinstance(value, str) and value.startswith("["):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                continue
+        if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+            pkg_dict[f"vocab_{key}"] = [str(v) for v in value]
+            pkg_dict[key] = json.dumps(value)
+    for key in LINK_FIELDS:
+        value = pkg_dict.get(key)
+        if isinstance(value, str) and value and not value.startswith("["):
+            pkg_dict[f"vocab_{key}"] = [value]
+
+    regions = [c for key in REGION_FIELDS for c in _decoded(pkg_dict.get(key))]
+    if regions:
+        pkg_dict[PROVINCE] = sorted({c[:2] for c in regions})
+        regencies = sorted({c[:5] for c in regions if len(c) >= 5})
+        if regencies:
+            pkg_dict[REGENCY] = regencies
+    sectors = [c for key in SECTOR_FIELDS for c in _decoded(pkg_dict.get(key))]
+    if sectors:
+        by_level: dict[str, set[str]] = {}
+        for code in sectors:
+            for ancestor in reference_codes.ancestors("kbli", code):
+                by_level.setdefault(ancestor.level, set()).add(ancestor.code)
+        for level, codes in by_level.items():
+            pkg_dict[KBLI_LEVEL_FIELDS[level]] = sorted(codes)
+    return pkg_dict
+
+
+# Top-level list fields that CKAN's schema.xml declares multi-valued itself.
+_CKAN_LIST_FIELDS = {"tags", "groups", "organization", "res_name", "res_description",
+                     "res_format", "res_url", "res_type", "permission_labels"}
+
+
+def _decoded(value: Any) -> list[str]:
+    return as_list(value)
+
+
+def name_facet_items(search_results: dict) -> dict:
+    """Facet items of code fields show names, not bare codes."""
+    from ckanext.umkm import reference_codes
+
+    facets = search_results.get("search_facets") or {}
+    for field, scheme in FACET_SCHEMES.items():
+        items = (facets.get(field) or {}).get("items") or []
+        if not items:
+            continue
+        names = reference_codes.get_many(scheme, [i["name"] for i in items])
+        for item in items:
+            code = names.get(item["name"])
+            if code is not None:
+                item["display_name"] = code.name if scheme == "wilayah" else f"{code.code} {code.name}"
+    for field in ("accessRights", "jenis_data", "sektor_kegiatan"):
+        items = (facets.get(field) or {}).get("items") or []
+        for item in items:
+            item["display_name"] = choice_label(field, item["name"])
+    return search_results
+
+
+def choice_label(field_name: str, value: str) -> str:
+    """The label of an enum value in the current language, from the schemas."""
+    from ckanext.scheming.helpers import scheming_choices_label, scheming_get_dataset_schema
+
+    for dataset_type in ("dataset", "kegiatan", "variabel", "indikator"):
+        schema = scheming_get_dataset_schema(dataset_type) or {}
+        for field in schema.get("dataset_fields", []):
+            if field["field_name"] == field_name and field.get("choices"):
+                return scheming_choices_label(field["choices"], value)
+    return value
+
+
+def add_national_keys(pkg_dict: dict[str, Any]) -> None:
+    """National SDI keys derived from other records, at the top level."""
+    kind = pkg_dict.get("type")
+    if kind == "kegiatan":
+        pkg_dict["judul_kegiatan"] = pkg_dict.get("title")
+        return
+    if kind != "dataset":
+        return
+    org = model.Group.get(pkg_dict["owner_org"]) if pkg_dict.get("owner_org") else None
+    if org is not None:
+        region = org.extras.get("kode_wilayah") or ""
+        pkg_dict["produsen_data_name"] = org.title
+        pkg_dict["produsen_data_province_code"] = region[:2] or None
+        pkg_dict["produsen_data_city_code"] = region[:5].replace(".", "") if len(region) >= 5 else None
+        if not pkg_dict.get("publisher_type"):
+            pkg_dict["publisher_type"] = publisher_type(org.extras.get("jenis_instansi"), region)
+    pkg_dict["id_mskeg"] = _national_ids(pkg_dict.get("kegiatan"), "id_kegiatan")
+    pkg_dict["id_msind"] = _national_ids(pkg_dict.get("indikator"), None)
+
+
+def publisher_type(agency_type: str | None, region: str) -> str | None:
+    if agency_type in PUBLISHER_TYPES:
+        return PUBLISHER_TYPES[agency_type]
+    if agency_type in ("PEMERINTAH_KABUPATEN_KOTA", "PEMERINTAH_DESA") and len(region) >= 5:
+        from ckanext.umkm import reference_codes
+
+        regency = reference_codes.get("wilayah", region[:5])
+        if regency is not None:
+            return "daerah-kota" if regency.name.startswith("Kota") else "daerah-kabupaten"
+    return None
+
+
+def _national_ids(value: Any, national_key: str | None) -> str | None:
+    """The BPS id of each linked record where BPS gave one, else the portal's id."""
+    ids = []
+    for ref in as_list(value):
+        pkg = model.Package.get(ref)
+        if pkg is not None:
+            ids.append((national_key and pkg.extras.get(national_key)) or pkg.id)
+    return ",".join(ids) or None
