@@ -1,0 +1,15 @@
+"""API actions of the portal, one module per concern."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def get_actions() -> dict[str, Callable[..., Any]]:
+    from ckanext.umkm.actions import exchange, reference
+
+    actions: dict[str, Callable[..., Any]] = {}
+    for module in (reference, exchange):
+        actions.update(module.get_actions())
+    return actions

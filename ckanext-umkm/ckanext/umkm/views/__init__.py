@@ -1,0 +1,11 @@
+"""Blueprints of the portal, one module per concern."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+
+def get_blueprints() -> list[Blueprint]:
+    from ckanext.umkm.views import exchange, reference
+
+    return [*reference.get_blueprints(), *exchange.get_blueprints()]
