@@ -19,7 +19,10 @@ def test_home_page_is_indonesian_by_default_and_english_is_offered(app):
     html = app.get("/").body
     assert '<html lang="id"' in html
     assert "Portal Satu Data UMKM" in html
-    assert "Kumpulan data" in html  # "Datasets" in CKAN's Indonesian catalogue
+    # CKAN's Indonesian catalogue, and the portal's own word for datasets
+    # ("Dataset", as on data.go.id, instead of CKAN's "Kumpulan data").
+    assert ">Organisasi</a>" in html
+    assert '<a href="/dataset/">Dataset</a>' in html
     english = app.get("/en/").body
     assert '<html lang="en"' in english
     assert "Datasets" in english

@@ -42,6 +42,11 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait(60)
 
 
+def _counts(base: str) -> dict[str, int]:
+    facets = _api(base, "package_search", rows=0, **{"facet.field": '["dataset_type"]'})["result"]
+    return facets["facets"]["dataset_type"]
+
+
 def _api(base: str, action: str, **params):
     r = requests.get(f"{base}/api/3/action/{action}", params=params, timeout=30)
     return r.json()
@@ -68,8 +73,15 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
 
             home = requests.get(base + "/", timeout=30)
             assert home.status_code == 200 and "Portal Satu Data UMKM" in home.text
-            assert _api(base, "package_search")["result"]["count"] == 3
+            assert _counts(base) == {"dataset": 3, "kegiatan": 1, "variabel": 4, "indikator": 3}
             assert _api(base, "organization_list")["result"]
+            editions = {e["scheme"]: e for e in _api(base, "umkm_reference_edition_list")["result"]}
+            assert editions["wilayah"]["levels"]["desa_kelurahan"] == 83762
+            assert editions["kbli"]["levels"]["kategori"] == 21
+            kegiatan = _api(base, "package_show", id="pendataan-umkm-2023")["result"]
+            assert kegiatan["judul_kegiatan"] == kegiatan["title"]
+            page = requests.get(f"{base}/kegiatan/pendataan-umkm-2023", timeout=30).text
+            assert "Jumlah UMKM menurut Provinsi dan Skala Usaha, 2023" in page  # linked dataset
 
             # The background worker loads the uploaded CSV into the DataStore.
             pkg = _api(base, "package_show", id="jumlah-umkm-menurut-provinsi-2023")["result"]
@@ -120,7 +132,7 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
             assert "created" not in out
             assert "rebuilding the search index" in out
             assert list((tmp_path / "var" / "search").glob("ckan.layout-1.*"))
-            assert _api(base, "package_search")["result"]["count"] == 3
+            assert _counts(base)["dataset"] == 3
             pkg2 = _api(base, "package_show", id="jumlah-umkm-menurut-provinsi-2023")["result"]
             assert pkg2["id"] == pkg["id"]
         finally:

@@ -7,7 +7,14 @@ from ckan.lib.search.common import SearchQueryError
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-pytestmark = [pytest.mark.usefixtures("with_plugins", "clean_portal_db", "clean_index")]
+from . import metadata_records as records
+
+pytestmark = [pytest.mark.usefixtures("with_plugins", "clean_portal_db", "clean_index", "reference_codes")]
+
+
+def _dataset(owner_org, **kw):
+    """A dataset that meets the portal's schema."""
+    return factories.Dataset(**records.dataset(owner_org, **kw))
 
 
 def _search(**kw):
@@ -15,15 +22,13 @@ def _search(**kw):
 
 
 def test_create_search_facet_edit_delete():
-    jabar = factories.Organization(name="dinas-kukm-jabar", title="Dinas KUKM Jawa Barat")
-    jatim = factories.Organization(name="dinas-kukm-jatim", title="Dinas KUKM Jawa Timur")
-    a = factories.Dataset(
-        owner_org=jabar["id"], title="Jumlah Pedagang Pasar Tradisional Kota Bandung",
+    jabar = records.agency(name="dinas-kukm-jabar", title="Dinas KUKM Jawa Barat")
+    jatim = records.agency(name="dinas-kukm-jatim", title="Dinas KUKM Jawa Timur")
+    a = _dataset(jabar["id"], title="Jumlah Pedagang Pasar Tradisional Kota Bandung",
         tags=[{"name": "perdagangan"}, {"name": "umkm"}],
         resources=[{"url": "http://example.org/a.csv", "format": "CSV"}],
     )
-    factories.Dataset(
-        owner_org=jatim["id"], title="Produksi Kerajinan Batik Kabupaten Sidoarjo",
+    _dataset(jatim["id"], title="Produksi Kerajinan Batik Kabupaten Sidoarjo",
         tags=[{"name": "industri"}, {"name": "umkm"}],
         resources=[{"url": "http://example.org/b.xlsx", "format": "XLSX"}],
     )
@@ -55,9 +60,9 @@ def test_create_search_facet_edit_delete():
 
 
 def test_sort_and_paging():
-    org = factories.Organization()
+    org = records.agency()
     for title in ("Beta", "Alpha", "Gamma"):
-        factories.Dataset(owner_org=org["id"], title=f"{title} data UMKM")
+        _dataset(org["id"], title=f"{title} data UMKM")
     res = _search(sort="title_string asc", rows=2)
     assert [d["title"] for d in res["results"]] == ["Alpha data UMKM", "Beta data UMKM"]
     assert res["count"] == 3
@@ -72,9 +77,9 @@ def test_sort_and_paging():
 def test_private_dataset_is_never_found_by_outsiders():
     member = factories.User()
     outsider = factories.User()
-    org = factories.Organization(users=[{"name": member["name"], "capacity": "member"}])
-    factories.Dataset(owner_org=org["id"], private=True, title="Data rahasia UMKM")
-    factories.Dataset(owner_org=org["id"], title="Data terbuka UMKM")
+    org = records.agency(users=[{"name": member["name"], "capacity": "member"}])
+    _dataset(org["id"], private=True, title="Data rahasia UMKM")
+    _dataset(org["id"], title="Data terbuka UMKM")
 
     def titles(user):
         ctx = {"user": user["name"] if user else "", "ignore_auth": False}
@@ -90,8 +95,8 @@ def test_private_dataset_is_never_found_by_outsiders():
 
 
 def test_dcat_catalog_is_served_from_the_index(live_portal):
-    org = factories.Organization()
-    factories.Dataset(owner_org=org["id"], title="Jumlah Koperasi Aktif 2024")
+    org = records.agency()
+    _dataset(org["id"], title="Jumlah Koperasi Aktif 2024")
     ttl = requests.get(f"{live_portal}/catalog.ttl", timeout=30)
     assert ttl.status_code == 200
     assert "Jumlah Koperasi Aktif 2024" in ttl.text

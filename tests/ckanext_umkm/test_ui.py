@@ -8,6 +8,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from . import metadata_records as records
+
 pytestmark = [pytest.mark.usefixtures("with_plugins")]
 
 PASSWORD = "RahasiaSekali123"
@@ -33,11 +35,50 @@ def _click(browser, by, selector):
         browser.execute_script("arguments[0].click();", el)
 
 
+def _select(browser, field: str, value: str) -> None:
+    el = browser.find_element(By.ID, f"field-{field}")
+    if not el.is_displayed():
+        # A select2 widget hides the <select>; set it as the widget does.
+        browser.execute_script("jQuery(arguments[0]).val(arguments[1]).trigger('change');", el, value)
+        assert el.get_attribute("value") == value
+        return
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+    Select(el).select_by_value(value)
+    # The form script listens to change events bubbling to the form.
+    browser.execute_script("arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", el)
+
+
+def _type(browser, field: str, text: str) -> None:
+    el = browser.find_element(By.ID, f"field-{field}")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+    if el.get_attribute("type") == "date":
+        # Chromium's date widget takes keystrokes in the browser's locale order.
+        browser.execute_script("arguments[0].value = arguments[1];", el, text)
+        return
+    el.clear()
+    el.send_keys(text)
+
+
+def _check(browser, field: str, value: str) -> None:
+    _click(browser, By.ID, f"field-{field}-{value}")
+
+
+def fill_national_dataset_fields(browser) -> None:
+    """The answers the metadata standard requires of every dataset."""
+    _select(browser, "accessRights", "terbuka")
+    _select(browser, "accrualPeriodicity", "TAHUNAN")
+    _select(browser, "data_prioritas", "false")
+    _select(browser, "jenis_data", "DATA_TRANSAKSI")
+    _select(browser, "bentuk_data", "AGREGAT")
+    _type(browser, "temporal_start", "2024-01-01")
+    _check(browser, "tingkat_penyajian", "KABUPATEN_KOTA")
+
+
 def _result_titles(browser):
     return [e.text.strip() for e in browser.find_elements(By.CSS_SELECTOR, ".dataset-heading a")]
 
 
-def test_dataset_lifecycle_in_the_browser(live_portal, browser, tmp_path, request):
+def test_dataset_lifecycle_in_the_browser(live_portal, reference_codes, browser, tmp_path, request):
     try:
         _lifecycle(live_portal, browser, tmp_path)
     except Exception:
@@ -48,9 +89,9 @@ def test_dataset_lifecycle_in_the_browser(live_portal, browser, tmp_path, reques
 
 def _lifecycle(live_portal, browser, tmp_path):
     user = factories.User(password=PASSWORD)
-    org = factories.Organization(title="Dinas KUKM Kota Bandung",
-                                 users=[{"name": user["name"], "capacity": "editor"}])
-    factories.Dataset(owner_org=factories.Organization()["id"], title="Dataset lain UMKM")
+    org = records.agency(title="Dinas KUKM Kota Bandung", jenis_instansi="PEMERINTAH_KABUPATEN_KOTA",
+                         kode_wilayah="32.73", users=[{"name": user["name"], "capacity": "editor"}])
+    factories.Dataset(**records.dataset(records.agency()["id"], title="Dataset lain UMKM"))
     csv = tmp_path / "umkm-bandung-2024.csv"
     csv.write_text("kecamatan,jumlah_umkm\nAndir,1200\nCoblong,950\n", encoding="utf-8")
 
@@ -60,14 +101,16 @@ def _lifecycle(live_portal, browser, tmp_path):
     browser.get(f"{live_portal}/dataset/new")
     browser.find_element(By.ID, "field-title").send_keys("Jumlah UMKM per Kecamatan Kota Bandung 2024")
     browser.find_element(By.ID, "field-notes").send_keys("Jumlah usaha mikro dan kecil per kecamatan.")
-    Select(browser.find_element(By.ID, "field-organizations")).select_by_value(org["id"])
-    Select(browser.find_element(By.ID, "field-private")).select_by_value("False")
+    _select(browser, "organizations", org["id"])
+    _select(browser, "private", "False")
+    fill_national_dataset_fields(browser)
     _click(browser, By.CSS_SELECTOR, "button[name=save]")
     WebDriverWait(browser, 15).until(ec.url_contains("/resource/new"))
     _click(browser, By.ID, "resource-upload-button")
     browser.find_element(By.ID, "field-resource-upload").send_keys(str(csv))
     _click(browser, By.CSS_SELECTOR, "button[name=save][value=go-metadata]")
-    WebDriverWait(browser, 15).until(ec.url_contains("/dataset/jumlah-umkm-per-kecamatan-kota-bandung-2024"))
+    WebDriverWait(browser, 15).until(
+        lambda b: b.current_url.endswith("/dataset/jumlah-umkm-per-kecamatan-kota-bandung-2024"))
     assert "Jumlah UMKM per Kecamatan Kota Bandung 2024" in browser.page_source
     assert "umkm-bandung-2024.csv" in browser.page_source
 

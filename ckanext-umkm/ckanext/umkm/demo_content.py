@@ -1,4 +1,5 @@
-"""Demo content for a new portal: a few agencies and public aggregate datasets.
+"""Demo content for a new portal: agencies, a kegiatan with its variables and
+indicators, and public aggregate datasets linked to them.
 
 The figures in the demo CSV files are synthetic ("data contoh"); region codes and
 names come from the Kemendagri 2025 list (ODbL, attribution in the notes).
@@ -27,23 +28,193 @@ ORGANIZATIONS: list[dict[str, Any]] = [
         "name": "walidata-umkm",
         "title": "Walidata UMKM - Kementerian UMKM",
         "description": "Unit yang merencanakan, memeriksa, mengelola dan menyebarluaskan data UMKM (Pasal 5).",
+        "jenis_instansi": "KEMENTERIAN_LEMBAGA",
     },
     {
         "name": "deputi-usaha-mikro",
         "title": "Deputi Bidang Usaha Mikro - Kementerian UMKM",
         "description": "Produsen Data UMKM tingkat pusat untuk usaha mikro.",
+        "jenis_instansi": "UNIT_ESELON_I",
     },
     {
         "name": "dinas-kukm-jawa-barat",
         "title": "Dinas Koperasi dan Usaha Kecil Provinsi Jawa Barat",
         "description": "Produsen Data UMKM tingkat provinsi (kode wilayah 32).",
+        "jenis_instansi": "PEMERINTAH_PROVINSI",
+        "kode_wilayah": "32",
     },
     {
         "name": "dinas-ppkukm-dki-jakarta",
         "title": "Dinas PPKUKM Provinsi DKI Jakarta",
         "description": "Dinas Perindustrian, Perdagangan, Koperasi, Usaha Kecil dan Menengah Provinsi DKI Jakarta (kode wilayah 31).",
+        "jenis_instansi": "PEMERINTAH_PROVINSI",
+        "kode_wilayah": "31",
+    },
+    {
+        "name": "diskumkm-kota-bandung",
+        "title": "Dinas Koperasi dan UMKM Kota Bandung",
+        "description": "Produsen Data UMKM tingkat kabupaten/kota (kode wilayah 32.73).",
+        "jenis_instansi": "PEMERINTAH_KABUPATEN_KOTA",
+        "kode_wilayah": "32.73",
     },
 ]
+
+
+KEGIATAN = "pendataan-umkm-2023"
+
+# One realistic statistical activity with its metadata (MS-Keg), variables
+# (MS-Var) and indicators (MS-Ind); the aggregate datasets below link to them.
+METADATA: list[dict[str, Any]] = [
+    {
+        "type": "kegiatan",
+        "name": KEGIATAN,
+        "title": "Pendataan Usaha Mikro, Kecil, dan Menengah 2023",
+        "owner_org": "deputi-usaha-mikro",
+        "notes": "Kompilasi data UMKM dari Produsen Data UMKM pusat dan daerah untuk Basis Data Tunggal UMKM.",
+        "tahun_kegiatan": 2023,
+        "jenis_statistik": "STATISTIK_SEKTORAL",
+        "cara_pengumpulan_data": "KOMPILASI_PRODUK_ADMINISTRASI",
+        "sektor_kegiatan": "INDUSTRI_DAN_JASA",
+        "i_instansi_penyelanggara": "Kementerian Usaha Mikro, Kecil, dan Menengah",
+        "i_alamat": "Jl. H.R. Rasuna Said Kav. 3-4, Kuningan, Jakarta Selatan 12940",
+        "i_email": "satudata-umkm@example.go.id",
+        "ii_unit_eselon1": "Deputi Bidang Usaha Mikro",
+        "ii_unit_eselon2": "Asisten Deputi Pendataan dan Informasi",
+        "ii_pj_nama": "Kepala Bidang Pengelolaan Data (contoh)",
+        "ii_pj_jabatan": "Kepala Bidang",
+        "ii_pj_email": "satudata-umkm@example.go.id",
+        "iii_latar_belakang_kegiatan": (
+            "Permen UMKM 8/2025 mewajibkan data UMKM yang akurat, mutakhir, terpadu dan dapat "
+            "dipertanggungjawabkan sebagai dasar perencanaan dan evaluasi program pemberdayaan UMKM."),
+        "iii_tujuan_kegiatan": "Menyediakan jumlah UMKM menurut wilayah, skala usaha dan sektor (KBLI 2020).",
+        "iii_rencana_jadwal_kegiatan": [
+            {"tahap": "PERENCANAAN_KEGIATAN", "awal": "2023-01-02", "akhir": "2023-01-31"},
+            {"tahap": "DESAIN", "awal": "2023-02-01", "akhir": "2023-02-28"},
+            {"tahap": "PENGUMPULAN_DATA", "awal": "2023-03-01", "akhir": "2023-09-29"},
+            {"tahap": "PENGOLAHAN_DATA", "awal": "2023-10-02", "akhir": "2023-11-30"},
+            {"tahap": "ANALISIS", "awal": "2023-12-01", "akhir": "2024-01-31"},
+            {"tahap": "DISEMINASI_HASIL", "awal": "2024-02-01", "akhir": "2024-06-28"},
+            {"tahap": "EVALUASI", "awal": "2024-07-01", "akhir": "2024-07-31"},
+        ],
+        "iii_variabel_yang_dikumpulkan": [
+            {"nama": "Kode wilayah", "konsep": "Wilayah administrasi", "definisi": "Kode Kemendagri lokasi usaha",
+             "referensi_waktu": "Tahun 2023"},
+            {"nama": "Skala usaha", "konsep": "Kriteria UMKM", "definisi": "Mikro, kecil atau menengah (PP 7/2021)",
+             "referensi_waktu": "Tahun 2023"},
+        ],
+        "iv_kegiatan_ini_dilakukan": "BERULANG",
+        "iv_frekuensi_penyelanggara": "TAHUNAN",
+        "iv_tipe_pengumpulan_data": "LONGITUDINAL_CROSS_SECTIONAL",
+        "iv_cakupan_wilayah_pengumpulan_data": "SELURUH_WILAYAH_INDONESIA",
+        "iv_metode_pengumpulan_data": ["PENGUMPULAN_DATA_SEKUNDER"],
+        "iv_sarana_pengumpulan_data": ["CAWI"],
+        "iv_unit_pengumpulan_data": ["USAHA_ATAU_PERUSAHAAN"],
+        "vi_apakah_melakukan_uji_coba": False,
+        "vi_metode_pemeriksaan_kualitas_pengumpulan_data": ["SUPERVISI"],
+        "vi_apakah_melakukan_penyesuaian_nonrespon": False,
+        "vii_tahapan_pengolahan_data": ["EDITING", "CODING", "DATA_ENTRY", "VALIDASI"],
+        "vii_metode_analisis": "DESKRIPTIF",
+        "vii_unit_analisis": ["USAHA_ATAU_PERUSAHAAN"],
+        "vii_tingkat_penyajian_hasil_analisis": ["NASIONAL", "PROVINSI", "KABUPATEN_ATAU_KOTA"],
+        "viii_ketersediaan_produk_tercetak": False,
+        "viii_ketersediaan_produk_digital": True,
+        "viii_ketersediaan_produk_mikrodata": False,
+        "viii_rencana_jadwal_rilis_produk_digital": "2024-06-28",
+    },
+    {
+        "type": "variabel", "name": "var-kode-wilayah", "title": "Kode Wilayah",
+        "alias": "kode_wilayah", "konsep": "Wilayah administrasi pemerintahan",
+        "notes": "Kode wilayah administrasi (Kepmendagri 300.2.2-2138/2025) tempat usaha berlokasi.",
+        "referensi_waktu": "Tahun 2023", "tipe_data": "CHARACTER",
+        "value_domain_reference": "wilayah", "value_domain_reference_level": "kabupaten_kota",
+        "apakah_variabel_bisa_diakses_umum": True,
+    },
+    {
+        "type": "variabel", "name": "var-kategori-kbli", "title": "Kategori KBLI",
+        "alias": "kategori_kbli", "konsep": "Lapangan usaha",
+        "notes": "Kategori lapangan usaha utama menurut KBLI 2020 (Peraturan BPS 2/2020).",
+        "referensi_waktu": "Tahun 2023", "tipe_data": "CHARACTER",
+        "value_domain_reference": "kbli", "value_domain_reference_level": "kategori",
+        "apakah_variabel_bisa_diakses_umum": True,
+    },
+    {
+        "type": "variabel", "name": "var-skala-usaha", "title": "Skala Usaha",
+        "alias": "skala_usaha", "konsep": "Kriteria usaha mikro, kecil dan menengah",
+        "notes": ("Skala usaha menurut modal usaha di luar tanah dan bangunan (PP 7/2021): mikro sampai "
+                  "Rp1 miliar, kecil lebih dari Rp1 miliar sampai Rp5 miliar, menengah lebih dari Rp5 miliar "
+                  "sampai Rp10 miliar."),
+        "referensi_waktu": "Tahun 2023", "tipe_data": "CHARACTER",
+        "value_domain": [{"kode": "1", "nilai": "Usaha mikro"}, {"kode": "2", "nilai": "Usaha kecil"},
+                         {"kode": "3", "nilai": "Usaha menengah"}],
+        "aturan_validasi": "HARUS TERISI",
+        "kalimat_pertanyaan": "Termasuk skala usaha apakah usaha ini?",
+        "apakah_variabel_bisa_diakses_umum": True,
+    },
+    {
+        "type": "variabel", "name": "var-jumlah-tenaga-kerja", "title": "Jumlah Tenaga Kerja",
+        "alias": "tenaga_kerja", "konsep": "Tenaga kerja usaha",
+        "notes": "Banyaknya orang yang bekerja pada usaha, termasuk pemilik dan pekerja tidak dibayar.",
+        "referensi_waktu": "Keadaan akhir tahun 2023", "tipe_data": "INTEGER",
+        "ukuran": "Jumlah", "satuan": "Orang",
+        "value_domain": [{"kode": ">=1", "nilai": "Bilangan bulat positif"}],
+        "aturan_validasi": "HARUS TERISI\nLEBIH DARI 0",
+        "apakah_variabel_bisa_diakses_umum": True,
+    },
+    {
+        "type": "indikator", "name": "ind-jumlah-umkm", "title": "Jumlah UMKM",
+        "konsep": "Usaha mikro, kecil dan menengah yang aktif",
+        "notes": "Banyaknya usaha mikro, kecil dan menengah yang tercatat aktif pada periode referensi.",
+        "interpretasi": "Makin besar nilainya, makin banyak UMKM di wilayah tersebut.",
+        "metode_perhitungan": "Jumlah unit usaha menurut skala usaha.",
+        "ukuran": "Jumlah", "satuan": "Unit usaha",
+        "variabel_disaggregasi": [{"nama": "Wilayah", "sumber": "input-manual"},
+                                  {"nama": "Skala usaha", "sumber": "input-manual"}],
+        "apakah_indikator_komposit": False,
+        "variabel_pembangun": ["var-skala-usaha", "var-kode-wilayah"],
+        "level_estimasi": ["NASIONAL", "PROVINSI", "KABUPATEN_KOTA"],
+        "apakah_indikator_bisa_diakses_umum": True,
+    },
+    {
+        "type": "indikator", "name": "ind-persentase-usaha-mikro", "title": "Persentase Usaha Mikro",
+        "konsep": "Struktur UMKM menurut skala usaha",
+        "notes": "Persentase usaha mikro terhadap seluruh UMKM.",
+        "interpretasi": "Nilai yang tinggi menunjukkan UMKM didominasi usaha mikro.",
+        "metode_perhitungan": "Jumlah usaha mikro dibagi jumlah UMKM, dikali 100.",
+        "rumus": r"\frac{UMi}{UMKM} \times 100",
+        "ukuran": "Persentase", "satuan": "Persen",
+        "variabel_disaggregasi": [{"nama": "Wilayah", "sumber": "input-manual"}],
+        "apakah_indikator_komposit": False,
+        "variabel_pembangun": ["var-skala-usaha"],
+        "level_estimasi": ["NASIONAL", "PROVINSI"],
+        "apakah_indikator_bisa_diakses_umum": True,
+    },
+    {
+        "type": "indikator", "name": "ind-rata-rata-tenaga-kerja-umkm", "title": "Rata-rata Tenaga Kerja per UMKM",
+        "konsep": "Penyerapan tenaga kerja UMKM",
+        "notes": "Rata-rata banyaknya tenaga kerja per unit UMKM.",
+        "interpretasi": "Makin tinggi nilainya, makin besar rata-rata penyerapan tenaga kerja per usaha.",
+        "metode_perhitungan": "Jumlah tenaga kerja UMKM dibagi jumlah UMKM.",
+        "ukuran": "Rasio", "satuan": "Orang per unit usaha",
+        "variabel_disaggregasi": [{"nama": "Kategori KBLI", "sumber": "input-manual"}],
+        "apakah_indikator_komposit": False,
+        "variabel_pembangun": ["var-jumlah-tenaga-kerja", "var-kategori-kbli"],
+        "level_estimasi": ["PROVINSI"],
+        "apakah_indikator_bisa_diakses_umum": True,
+    },
+]
+
+COMMON = {
+    "accessRights": "terbuka",
+    "accrualPeriodicity": "TAHUNAN",
+    "data_prioritas": True,
+    "prioritas_tahun": 2024,
+    "jenis_data": "DATA_TRANSAKSI",
+    "bentuk_data": "AGREGAT",
+    "temporal_start": "2023-01-01",
+    "temporal_end": "2023-12-31",
+    "kegiatan": [KEGIATAN],
+    "maintainer": "Walidata UMKM - Kementerian UMKM",
+}
 
 DATASETS: list[dict[str, Any]] = [
     {
@@ -52,6 +223,9 @@ DATASETS: list[dict[str, Any]] = [
         "owner_org": "deputi-usaha-mikro",
         "notes": "Jumlah usaha mikro, kecil dan menengah di 38 provinsi menurut skala usaha, tahun 2023.",
         "tags": ["umkm", "provinsi", "skala usaha", "usaha mikro"],
+        "tingkat_penyajian": ["NASIONAL", "PROVINSI"],
+        "variabel": ["var-kode-wilayah", "var-skala-usaha"],
+        "indikator": ["ind-jumlah-umkm", "ind-persentase-usaha-mikro"],
         "resource": ("jumlah-umkm-provinsi-2023.csv", "Jumlah UMKM per provinsi 2023"),
     },
     {
@@ -60,6 +234,10 @@ DATASETS: list[dict[str, Any]] = [
         "owner_org": "dinas-kukm-jawa-barat",
         "notes": "Jumlah usaha mikro, kecil dan menengah di 27 kabupaten/kota Provinsi Jawa Barat, tahun 2023.",
         "tags": ["umkm", "jawa barat", "kabupaten-kota"],
+        "tingkat_penyajian": ["PROVINSI", "KABUPATEN_KOTA"],
+        "cakupan_wilayah": ["32"],
+        "variabel": ["var-kode-wilayah", "var-skala-usaha"],
+        "indikator": ["ind-jumlah-umkm"],
         "resource": ("jumlah-umkm-jawa-barat-kabupaten-kota-2023.csv", "Jumlah UMKM per kabupaten/kota 2023"),
     },
     {
@@ -68,6 +246,11 @@ DATASETS: list[dict[str, Any]] = [
         "owner_org": "dinas-ppkukm-dki-jakarta",
         "notes": "Jumlah UMKM dan tenaga kerjanya di Provinsi DKI Jakarta menurut kategori KBLI 2020, tahun 2023.",
         "tags": ["umkm", "dki jakarta", "kbli", "tenaga kerja"],
+        "tingkat_penyajian": ["PROVINSI"],
+        "cakupan_wilayah": ["31"],
+        "sektor_kbli": ["A", "C", "F", "G", "H", "I", "J", "S"],
+        "variabel": ["var-kategori-kbli", "var-jumlah-tenaga-kerja"],
+        "indikator": ["ind-jumlah-umkm", "ind-rata-rata-tenaga-kerja-umkm"],
         "resource": ("umkm-dki-jakarta-kategori-kbli-2023.csv", "UMKM menurut kategori KBLI 2023"),
     },
 ]
@@ -91,12 +274,22 @@ def load(admin: str) -> Iterator[str]:
         tk.get_action("organization_create")(dict(context), dict(org))
         yield f"organization {org['name']}: created"
 
+    for spec in METADATA:
+        if _exists("package_show", spec["name"]):
+            yield f"{spec['type']} {spec['name']}: exists"
+            continue
+        data = {"owner_org": "deputi-usaha-mikro", "private": False, "license_id": "cc-by", **spec}
+        if spec["type"] == "variabel":
+            data["kegiatan"] = KEGIATAN
+        tk.get_action("package_create")(dict(context), data)
+        yield f"{spec['type']} {spec['name']}: created"
+
     for spec in DATASETS:
         if _exists("package_show", spec["name"]):
             yield f"dataset {spec['name']}: exists"
             continue
         filename, res_name = spec["resource"]
-        data = {k: v for k, v in spec.items() if k not in ("resource", "tags")}
+        data = {**COMMON, **{k: v for k, v in spec.items() if k not in ("resource", "tags")}}
         data.update(
             notes=f"{spec['notes']}\n\n{DEMO_NOTE}\n\n{REGION_ATTRIBUTION}",
             tags=[{"name": t} for t in spec["tags"]],
