@@ -30,6 +30,7 @@ INSTALL_REQUIRES = [
     "waitress==3.0.2",
     # Metadata templates and imports (CSV/XLSX).
     "openpyxl==3.1.5",
+    "holidays==0.109",
 ]
 
 TEST_REQUIRES = [

@@ -20,6 +20,8 @@ from ckanext.scheming.helpers import scheming_get_dataset_schema
 from ckanext.umkm import metadata_exchange as exchange
 from openpyxl import load_workbook
 
+from . import metadata_records as records
+
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_portal_db", "clean_index", "reference_codes")
 
 SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "indah_envelope.schema.json")
@@ -158,14 +160,21 @@ def admin() -> dict[str, Any]:
 
 
 def create(admin: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """package_create as a real user (the activity stream needs one)."""
-    return call_action("package_create", context={"user": admin["name"]}, **data)
+    """package_create as a real user (the activity stream needs one), then
+    released unless the record is meant to stay private."""
+    private = data.pop("private", False)
+    pkg = call_action("package_create", context={"user": admin["name"]}, **data)
+    if not private:
+        records.release(pkg["id"])
+    return call_action("package_show", id=pkg["id"])
 
 
 @pytest.fixture()
 def keg(org: dict[str, Any], editor: dict[str, Any]) -> dict[str, Any]:
-    return call_action("package_create", context={"user": editor["name"], "ignore_auth": False},
-                       **kegiatan_dict(org["id"]))
+    pkg = call_action("package_create", context={"user": editor["name"], "ignore_auth": False},
+                      **kegiatan_dict(org["id"]))
+    records.release(pkg["id"])
+    return call_action("package_show", id=pkg["id"])
 
 
 def schema_columns(kind: str) -> list[str]:

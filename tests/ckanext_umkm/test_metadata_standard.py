@@ -273,7 +273,7 @@ class TestDataset:
         call_action("package_create", **records.dataset(org["id"], name="dki", cakupan_wilayah=["31.71"]))
         facets = ["vocab_umkm_provinsi", "vocab_umkm_kabkota", "vocab_umkm_kbli_kategori",
                   "vocab_umkm_kbli_golongan_pokok", "vocab_umkm_kbli_kelompok"]
-        result = call_action("package_search", q="*:*", **{"facet.field": facets})
+        result = call_action("package_search", q="*:*", include_private=True, **{"facet.field": facets})
         items = {f: {i["name"]: i for i in result["search_facets"][f]["items"]} for f in facets}
         assert items["vocab_umkm_provinsi"]["32"]["count"] == 2
         assert items["vocab_umkm_provinsi"]["32"]["display_name"] == "Jawa Barat"
@@ -282,9 +282,9 @@ class TestDataset:
         assert items["vocab_umkm_kbli_kategori"]["C"]["count"] == 1
         assert "47" in items["vocab_umkm_kbli_golongan_pokok"]
         assert items["vocab_umkm_kbli_kelompok"]["47111"]["display_name"].startswith("47111 ")
-        found = call_action("package_search", fq='vocab_umkm_provinsi:"32"')
+        found = call_action("package_search", fq='vocab_umkm_provinsi:"32"', include_private=True)
         assert {r["name"] for r in found["results"]} == {"bandung", "jabar"}
-        found = call_action("package_search", fq='vocab_umkm_kbli_kategori:"G"')
+        found = call_action("package_search", fq='vocab_umkm_kbli_kategori:"G"', include_private=True)
         assert [r["name"] for r in found["results"]] == ["bandung"]
 
 

@@ -12,9 +12,12 @@ from . import metadata_records as records
 pytestmark = [pytest.mark.usefixtures("with_plugins", "clean_portal_db", "clean_index", "reference_codes")]
 
 
-def _dataset(owner_org, **kw):
-    """A dataset that meets the portal's schema."""
-    return factories.Dataset(**records.dataset(owner_org, **kw))
+def _dataset(owner_org, private=False, **kw):
+    """A dataset that meets the portal's schema, released unless private."""
+    pkg = factories.Dataset(**records.dataset(owner_org, **kw))
+    if not private:
+        records.release(pkg["id"])
+    return call_action("package_show", id=pkg["id"])
 
 
 def _search(**kw):

@@ -91,7 +91,7 @@ def _lifecycle(live_portal, browser, tmp_path):
     user = factories.User(password=PASSWORD)
     org = records.agency(title="Dinas KUKM Kota Bandung", jenis_instansi="PEMERINTAH_KABUPATEN_KOTA",
                          kode_wilayah="32.73", users=[{"name": user["name"], "capacity": "editor"}])
-    factories.Dataset(**records.dataset(records.agency()["id"], title="Dataset lain UMKM"))
+    records.release(factories.Dataset(**records.dataset(records.agency()["id"], title="Dataset lain UMKM"))["id"])
     csv = tmp_path / "umkm-bandung-2024.csv"
     csv.write_text("kecamatan,jumlah_umkm\nAndir,1200\nCoblong,950\n", encoding="utf-8")
 

@@ -1,5 +1,6 @@
 """Demo content for a new portal: agencies, a kegiatan with its variables and
-indicators, and public aggregate datasets linked to them.
+indicators, and aggregate datasets linked to them, each taken through the
+release workflow by demo users of the three roles.
 
 The figures in the demo CSV files are synthetic ("data contoh"); region codes and
 names come from the Kemendagri 2025 list (ODbL, attribution in the notes).
@@ -9,6 +10,7 @@ Loading is idempotent: records that exist are left untouched.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +26,12 @@ REGION_ATTRIBUTION = (
 DEMO_NOTE = "Angka pada dataset ini adalah **data contoh** untuk demonstrasi portal."
 
 ORGANIZATIONS: list[dict[str, Any]] = [
+    {
+        "name": "forum-satu-data-umkm",
+        "title": "Forum Satu Data UMKM",
+        "description": "Forum yang memutuskan data UMKM yang dapat disebarluaskan (Pasal 4 ayat (1) huruf f).",
+        "jenis_instansi": "KEMENTERIAN_LEMBAGA",
+    },
     {
         "name": "walidata-umkm",
         "title": "Walidata UMKM - Kementerian UMKM",
@@ -256,6 +264,48 @@ DATASETS: list[dict[str, Any]] = [
 ]
 
 
+# One user per workflow role; the producer edits for every producing agency.
+PRODUCER_ORGS = ("deputi-usaha-mikro", "dinas-kukm-jawa-barat", "dinas-ppkukm-dki-jakarta",
+                 "diskumkm-kota-bandung")
+USERS: list[dict[str, Any]] = [
+    {"name": "produsen-demo", "fullname": "Produsen Data (demo)",
+     "memberships": [(org, "editor") for org in PRODUCER_ORGS]},
+    {"name": "walidata-demo", "fullname": "Pemeriksa Walidata (demo)",
+     "memberships": [("walidata-umkm", "member")]},
+    {"name": "forum-demo", "fullname": "Kurator Forum Satu Data (demo)",
+     "memberships": [("forum-satu-data-umkm", "member")]},
+]
+# Each record goes through the release workflow as it would for real.
+RELEASE_STEPS = (("submit", "produsen-demo"), ("pass", "walidata-demo"), ("approve", "forum-demo"))
+
+
+def _users(admin: str) -> Iterator[str]:
+    context = {"user": admin, "ignore_auth": False}
+    for spec in USERS:
+        if _exists("user_show", spec["name"]):
+            yield f"user {spec['name']}: exists"
+            continue
+        password = secrets.token_urlsafe(12)
+        tk.get_action("user_create")(dict(context), {
+            "name": spec["name"], "fullname": spec["fullname"], "password": password,
+            "email": f"{spec['name']}@localhost"})
+        for org, role in spec["memberships"]:
+            tk.get_action("organization_member_create")(
+                dict(context), {"id": org, "username": spec["name"], "role": role})
+        yield f"user {spec['name']}: created, password {password}"
+
+
+def _release(name: str) -> str:
+    pkg = tk.get_action("package_show")({"ignore_auth": True}, {"id": name})
+    state = tk.get_action("umkm_release_show")({"ignore_auth": True}, {"id": pkg["id"]})["state"]
+    if state != "draft":
+        return state
+    for transition, user in RELEASE_STEPS:
+        state = tk.get_action(f"umkm_release_{transition}")(
+            {"user": user, "ignore_auth": False}, {"id": pkg["id"]})["state"]
+    return state
+
+
 def _exists(action: str, name: str) -> bool:
     try:
         tk.get_action(action)({"ignore_auth": True}, {"id": name})
@@ -273,12 +323,13 @@ def load(admin: str) -> Iterator[str]:
             continue
         tk.get_action("organization_create")(dict(context), dict(org))
         yield f"organization {org['name']}: created"
+    yield from _users(admin)
 
     for spec in METADATA:
         if _exists("package_show", spec["name"]):
             yield f"{spec['type']} {spec['name']}: exists"
             continue
-        data = {"owner_org": "deputi-usaha-mikro", "private": False, "license_id": "cc-by", **spec}
+        data = {"owner_org": "deputi-usaha-mikro", "license_id": "cc-by", **spec}
         if spec["type"] == "variabel":
             data["kegiatan"] = KEGIATAN
         tk.get_action("package_create")(dict(context), data)
@@ -294,7 +345,6 @@ def load(admin: str) -> Iterator[str]:
             notes=f"{spec['notes']}\n\n{DEMO_NOTE}\n\n{REGION_ATTRIBUTION}",
             tags=[{"name": t} for t in spec["tags"]],
             license_id="cc-by",
-            private=False,
         )
         pkg = tk.get_action("package_create")(dict(context), data)
         with open(os.path.join(DEMO_DIR, filename), "rb") as stream:
@@ -311,3 +361,6 @@ def load(admin: str) -> Iterator[str]:
                 },
             )
         yield f"dataset {spec['name']}: created"
+
+    for spec in [*METADATA, *DATASETS]:
+        yield f"{spec.get('type', 'dataset')} {spec['name']}: {_release(spec['name'])}"

@@ -28,6 +28,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib.munge import munge_title_to_name
 
+from ckanext.umkm import release_workflow
 from ckanext.umkm.validators import as_list, yes_no
 
 _ = tk._
@@ -1057,15 +1058,16 @@ def indah_envelope(pkg: dict[str, Any], context: dict[str, Any] | None = None, *
     org = _organization(pkg.get("owner_org"))
     region_code = org["extras"].get("kode_wilayah") or ""
     region = _region(region_code)
+    may_edit = _may_edit(context, pkg)
+    review = release_workflow.indah_review(pkg["id"])
+    if not may_edit:
+        review["reviews"] = []  # reviewers' names and notes stay with those who edit it
     envelope: dict[str, Any] = {
         "base_id": pkg["id"],
         "submission_period": _int(parent, "tahun_kegiatan") if parent else None,
         "data": DATA_BUILDERS[kind](pkg),
-        "reviews": [],
-        # Until the review workflow exists: public records count as approved.
-        "status": "DRAFT" if pkg.get("private") else "APPROVED",
-        "rejection_note": None,
-        "submitter": _submitter(pkg, org, (parent or {}).get("i_alamat"), _may_edit(context, pkg)),
+        **review,
+        "submitter": _submitter(pkg, org, (parent or {}).get("i_alamat"), may_edit),
         "produsen_data": {
             "id": org["id"],
             "name": org["name"],

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan.lib.plugins import DefaultTranslation
+from ckan.lib.plugins import DefaultPermissionLabels, DefaultTranslation
 
-from ckanext.umkm import cli, helpers, indexing, validators
+from ckanext.umkm import cli, helpers, indexing, release_workflow, validators
 from ckanext.umkm.actions import get_actions
 from ckanext.umkm.auth import get_auth_functions
 from ckanext.umkm.views import get_blueprints
 
 
-class UmkmPlugin(DefaultTranslation, p.SingletonPlugin):
+class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(p.IClick)
     p.implements(p.ITranslation)
@@ -25,6 +26,7 @@ class UmkmPlugin(DefaultTranslation, p.SingletonPlugin):
     p.implements(p.IBlueprint)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IPermissionLabels)
 
     # IConfigurer
     def update_config(self, config: tk.CKANConfig) -> None:
@@ -60,7 +62,26 @@ class UmkmPlugin(DefaultTranslation, p.SingletonPlugin):
     def dataset_facets(self, facets_dict: dict, package_type: str) -> dict:
         return indexing.dataset_facets(facets_dict, package_type)
 
+    # IPermissionLabels: reviewers find the records handed over to them.
+    def get_dataset_labels(self, dataset_obj: Any) -> list[str]:
+        labels = super().get_dataset_labels(dataset_obj)
+        if dataset_obj.private and release_workflow.reviewers_may_read(dataset_obj):
+            labels.append(release_workflow.REVIEW_LABEL)
+        return labels
+
+    def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
+        labels = super().get_user_dataset_labels(user_obj)
+        if isinstance(user_obj, model.User) and release_workflow.user_roles(user_obj):
+            labels.append(release_workflow.REVIEW_LABEL)
+        return labels
+
     # IPackageController
+    def create(self, entity: Any) -> None:
+        release_workflow.on_create(entity)
+
+    def edit(self, entity: Any) -> None:
+        release_workflow.on_edit(entity)
+
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return indexing.before_dataset_index(pkg_dict)
 

@@ -7,9 +7,9 @@ from typing import Any
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:
-    from ckanext.umkm.actions import exchange, reference
+    from ckanext.umkm.actions import exchange, reference, release
 
     actions: dict[str, Callable[..., Any]] = {}
-    for module in (reference, exchange):
+    for module in (reference, exchange, release):
         actions.update(module.get_actions())
     return actions

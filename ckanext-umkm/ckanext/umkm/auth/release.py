@@ -1,0 +1,112 @@
+"""Who may move a record through the release workflow and see its queues.
+
+One auth function per transition: the user must hold one of the roles the
+transition names (producer of the owning organization, Walidata reviewer,
+Forum Satu Data curator). Sysadmins pass CKAN's check before these run;
+the workflow records that they acted as "sysadmin".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ckan.authz as authz
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from ckanext.umkm import release_workflow as workflow
+
+AuthResult = dict[str, Any]
+
+
+def _user(context: dict[str, Any]) -> model.User | None:
+    user = context.get("auth_user_obj")
+    if isinstance(user, model.User):
+        return user
+    return model.User.get(context.get("user") or "") if context.get("user") else None
+
+
+def _package(data_dict: dict[str, Any]) -> model.Package | None:
+    pkg = model.Package.get(str(data_dict.get("id") or ""))
+    if pkg is None or pkg.state == model.State.DELETED or not workflow.is_workflow_type(pkg.type):
+        return None
+    return pkg
+
+
+def _transition_auth(name: str) -> Callable[..., AuthResult]:
+    transition = workflow.TRANSITIONS[name]
+
+    def auth(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
+        pkg = _package(data_dict)
+        if pkg is None:
+            return {"success": False, "msg": tk._("Record not found")}
+        if workflow.acting_role(_user(context), pkg, transition) is None:
+            roles = ", ".join(r for r in transition.roles if r != workflow.SYSTEM)
+            return {"success": False, "msg": tk._("Only {roles} may {transition} this record").format(
+                roles=roles, transition=name)}
+        return {"success": True}
+
+    auth.__name__ = f"umkm_release_{name}"
+    return auth
+
+
+@tk.auth_allow_anonymous_access
+def umkm_release_show(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
+    """Whoever may see the record may see its state."""
+    pkg = _package(data_dict)
+    if pkg is None:
+        return {"success": False, "msg": tk._("Record not found")}
+    return {"success": authz.is_authorized_boolean("package_show", dict(context), {"id": pkg.id})}
+
+
+def umkm_release_queue(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
+    """``mine`` is any signed-in user's; the review queues are the roles'."""
+    user = _user(context)
+    if user is None:
+        return {"success": False, "msg": tk._("Sign in to see the queues")}
+    queue = data_dict.get("queue") or "mine"
+    needed = {"check": "walidata", "approve": "forum", "scheduled": None}.get(queue)
+    roles = workflow.user_roles(user)
+    if queue == "scheduled" and not roles:
+        return {"success": False, "msg": tk._("Only Walidata and Forum Satu Data see this queue")}
+    if needed and needed not in roles:
+        return {"success": False, "msg": tk._("Only {role} see this queue").format(role=needed)}
+    return {"success": True}
+
+
+@tk.chained_auth_function
+@tk.auth_allow_anonymous_access
+def package_show(next_auth: Callable[..., AuthResult], context: dict[str, Any],
+                 data_dict: dict[str, Any]) -> AuthResult:
+    """Walidata reviewers and Forum curators read records handed over to them
+    (and so their resources, DataStore tables and downloads)."""
+    result = next_auth(context, data_dict)
+    if result.get("success"):
+        return result
+    user = _user(context)
+    pkg = context.get("package") or _package(data_dict)
+    if user is not None and pkg is not None and workflow.user_roles(user) \
+            and workflow.reviewers_may_read(pkg):
+        return {"success": True}
+    return result
+
+
+@tk.auth_sysadmins_check
+def bulk_update_visibility(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
+    """CKAN's bulk "make public/private" would bypass the workflow (and its
+    history), so it is refused to everyone: records are released or withdrawn."""
+    return {"success": False, "msg": tk._(
+        "Visibility follows the release workflow: release or withdraw the records instead")}
+
+
+def get_auth_functions() -> dict[str, Callable[..., Any]]:
+    functions: dict[str, Callable[..., Any]] = {
+        f"umkm_release_{name}": _transition_auth(name) for name in workflow.TRANSITIONS
+    }
+    functions["umkm_release_show"] = umkm_release_show
+    functions["umkm_release_queue"] = umkm_release_queue
+    functions["package_show"] = package_show
+    functions["bulk_update_public"] = bulk_update_visibility
+    functions["bulk_update_private"] = bulk_update_visibility
+    return functions
