@@ -31,6 +31,9 @@ INSTALL_REQUIRES = [
     # Metadata templates and imports (CSV/XLSX).
     "openpyxl==3.1.5",
     "holidays==0.109",
+    "frictionless==5.18.1",
+    # frictionless needs pydantic 2; the newest needs a typing-extensions newer than CKAN pins.
+    "pydantic==2.10.6",
 ]
 
 TEST_REQUIRES = [

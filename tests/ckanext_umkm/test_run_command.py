@@ -73,7 +73,7 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
 
             home = requests.get(base + "/", timeout=30)
             assert home.status_code == 200 and "Portal Satu Data UMKM" in home.text
-            assert _counts(base) == {"dataset": 3, "kegiatan": 1, "variabel": 4, "indikator": 3}
+            assert _counts(base) == {"dataset": 3, "kegiatan": 1, "variabel": 13, "indikator": 3}
             assert _api(base, "organization_list")["result"]
             editions = {e["scheme"]: e for e in _api(base, "umkm_reference_edition_list")["result"]}
             assert editions["wilayah"]["levels"]["desa_kelurahan"] == 83762

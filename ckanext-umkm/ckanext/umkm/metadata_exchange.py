@@ -1037,8 +1037,11 @@ def _submitter(pkg: dict[str, Any], org: dict[str, Any], address: str | None,
 def _may_edit(context: dict[str, Any] | None, pkg: dict[str, Any]) -> bool:
     if context is None:
         return True
+    # The producers of the record's organization (editing may be locked by
+    # the release workflow, authorship is not).
     try:
-        tk.check_access("package_update", child_context(context), {"id": pkg["id"]})
+        tk.check_access("package_create", child_context(context),
+                        {"owner_org": pkg.get("owner_org"), "type": pkg.get("type")})
     except tk.NotAuthorized:
         return False
     return True

@@ -13,6 +13,7 @@ import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan.lib import search
 
+from ckanext.umkm import release_checks
 from ckanext.umkm import release_workflow as workflow
 
 QUEUES = ("mine", "check", "approve", "scheduled")
@@ -69,6 +70,26 @@ def _record_activity(pkg: model.Package, user: model.User | None, entry: dict[st
         model.Session.add(activity)
 
 
+def _approval_note(pkg: model.Package, data_dict: dict[str, Any], note: str | None) -> str | None:
+    """A failing check blocks approval; a curator may approve anyway by
+    recording a justification, except for confidential data."""
+    row = workflow.get_state(pkg.id)
+    failed = release_checks.failures(workflow.serialise(row)["checks"] if row else None)
+    if not failed:
+        return note
+    blocking = [c for c in failed if c.get("blocking")]
+    if blocking:
+        raise tk.ValidationError({"checks": [c["message"] for c in blocking]})
+    justification = str(data_dict.get("justification") or "").strip()
+    if not justification:
+        raise tk.ValidationError({"justification": [tk._(
+            "Checks failed ({checks}): record a justification to approve anyway").format(
+                checks=", ".join(c["key"] for c in failed))]})
+    return tk._("Approved despite failing checks ({checks}): {justification}").format(
+        checks=", ".join(c["key"] for c in failed), justification=justification) + (
+        f"\n{note}" if note else "")
+
+
 def _transition_action(name: str) -> Callable[..., dict[str, Any]]:
     transition = workflow.TRANSITIONS[name]
 
@@ -85,9 +106,15 @@ def _transition_action(name: str) -> Callable[..., dict[str, Any]]:
         note = data_dict.get("note")
         if note is not None and len(str(note)) > 5000:
             raise tk.ValidationError({"note": [tk._("At most {n} characters").format(n=5000)]})
+        checks = None
+        if name == "submit":
+            # Computed once, at submission: the reviewers' checklist.
+            checks = release_checks.run(tk.get_action("package_show")({"ignore_auth": True}, {"id": pkg.id}))
+        if name == "approve":
+            note = _approval_note(pkg, data_dict, note)
         try:
             state = workflow.apply(pkg, transition, user=user, role=role, note=note,
-                                   release_at=release_at, expected_version=expected)
+                                   release_at=release_at, checks=checks, expected_version=expected)
             _record_activity(pkg, user, {"transition": name, "role": role, "note": note,
                                          "state": state["state"]})
             if name == "approve" and release_at is None:
@@ -111,7 +138,9 @@ def _transition_action(name: str) -> Callable[..., dict[str, Any]]:
         ":param id: id or name of the record\n"
         f":param note: {'the reason (required)' if transition.note_required else 'a note (optional)'}\n"
         + (":param release_at: ISO 8601 release time in the future (optional; "
-           "without it the record is released at once)\n" if name == "approve" else "")
+           "without it the record is released at once)\n"
+           ":param justification: why to approve although checks failed (curators)\n"
+           if name == "approve" else "")
         + ":param version: the state version the caller saw (optional; refused if it changed)\n"
         ":returns: the record's state, as umkm_release_show\n")
     return action

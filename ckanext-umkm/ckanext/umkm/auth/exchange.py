@@ -31,13 +31,15 @@ def umkm_metadata_template(context: dict[str, Any], data_dict: dict[str, Any]) -
 
 
 def umkm_metadata_import(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
-    """Importing adds records to a kegiatan: the user must be able to edit the
-    kegiatan and to create records in its organization."""
+    """Importing adds records to a kegiatan: the user must see the kegiatan
+    and be able to create records in its organization."""
     pkg = _kegiatan(data_dict)
     if pkg is None:
         return {"success": False, "msg": tk._("Kegiatan not found")}
-    if not _allowed("package_update", context, {"id": pkg.id}):
-        return {"success": False, "msg": tk._("You may not edit this kegiatan")}
+    # Producers of the kegiatan's organization add records to it, whatever
+    # the kegiatan's own release state (a released kegiatan gains variables).
+    if not _allowed("package_show", context, {"id": pkg.id}):
+        return {"success": False, "msg": tk._("You may not see this record")}
     if not _allowed("package_create", context, {"owner_org": pkg.owner_org,
                                                  "type": data_dict.get("kind") or "variabel"}):
         return {"success": False, "msg": tk._("You may not create records in this organization")}

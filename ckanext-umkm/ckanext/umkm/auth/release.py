@@ -92,6 +92,33 @@ def package_show(next_auth: Callable[..., AuthResult], context: dict[str, Any],
     return result
 
 
+def _locked_message(state: str) -> str | None:
+    if state == "submitted":
+        return tk._("The record is under review: ask Walidata to return it before editing")
+    if state == "checked":
+        return tk._("The record awaits the Forum's approval: ask for it to be returned before editing")
+    if state == "approved":
+        return tk._("The record is approved for release: ask the Forum to return it before editing")
+    if state == "released":
+        return tk._("The record is released: ask the Forum to withdraw it, then reopen it to edit")
+    return None
+
+
+@tk.chained_auth_function
+@tk.auth_allow_anonymous_access
+def package_update(next_auth: Callable[..., AuthResult], context: dict[str, Any],
+                   data_dict: dict[str, Any]) -> AuthResult:
+    """What reviewers look at, or what the public sees, does not change under
+    them: a record is edited only as a draft or after a return."""
+    pkg = _package(data_dict) or context.get("package")
+    if pkg is not None and workflow.is_workflow_type(pkg.type):
+        row = workflow.get_state(pkg.id)
+        message = _locked_message(row["state"]) if row else None
+        if message:
+            return {"success": False, "msg": message}
+    return next_auth(context, data_dict)
+
+
 @tk.auth_sysadmins_check
 def bulk_update_visibility(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
     """CKAN's bulk "make public/private" would bypass the workflow (and its
@@ -107,6 +134,7 @@ def get_auth_functions() -> dict[str, Callable[..., Any]]:
     functions["umkm_release_show"] = umkm_release_show
     functions["umkm_release_queue"] = umkm_release_queue
     functions["package_show"] = package_show
+    functions["package_update"] = package_update
     functions["bulk_update_public"] = bulk_update_visibility
     functions["bulk_update_private"] = bulk_update_visibility
     return functions
