@@ -32,6 +32,7 @@ INSTALL_REQUIRES = [
     "openpyxl==3.1.5",
     "holidays==0.109",
     "frictionless==5.18.1",
+    "icalendar==6.3.1",
     # frictionless needs pydantic 2; the newest needs a typing-extensions newer than CKAN pins.
     "pydantic==2.10.6",
 ]

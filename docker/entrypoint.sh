@@ -8,6 +8,7 @@
 #   entrypoint.sh gather-consumer     ckan harvester gather-consumer
 #   entrypoint.sh fetch-consumer      ckan harvester fetch-consumer
 #   entrypoint.sh harvest-scheduler   ckan harvester run every UMKM_HARVEST_INTERVAL s
+#   entrypoint.sh release-scheduler   publish approved records at their release time
 #   entrypoint.sh COMMAND...          anything else, e.g. ckan sysadmin add NAME
 #
 # Every role first renders $CKAN_INI from the template and the environment,
@@ -198,6 +199,10 @@ main() {
         sleep "$interval" &
         wait $!
       done
+      ;;
+    release-scheduler)
+      log "publishing approved records at their release time"
+      exec ckan umkm release scheduler --interval "${UMKM_RELEASE_INTERVAL:-30}"
       ;;
     *)
       exec "$role" "$@"

@@ -326,3 +326,40 @@ def test_unreleased_records_stay_off_every_public_path(actors, live_portal):
     assert not any(public_paths().values()), public_paths()
     act(actors["sysadmin"], "umkm_release_release", id=pkg["id"])
     assert all(public_paths().values()), public_paths()
+
+
+# --- scheduled release and the calendar ---------------------------------------
+
+def test_the_scheduler_publishes_at_the_release_time_and_not_before(actors, freezer):
+    pkg = new_dataset(actors, title="Rilis terjadwal UMKM")
+    drive(actors, pkg["id"], "checked")
+    freezer.move_to("2030-03-02T08:00:00+07:00")
+    act(actors["forum"], "umkm_release_approve", id=pkg["id"], release_at="2030-03-02T09:00")
+    run = lambda: helpers.call_action("umkm_release_publish_due", context={"user": actors["sysadmin"]["name"]})  # noqa: E731
+
+    assert run() == []
+    assert not _visible_to_public(pkg["id"])
+    calendar = act(None, "umkm_release_calendar")
+    assert [(i["title"], i["date"]) for i in calendar["upcoming"]] == [
+        ("Rilis terjadwal UMKM", "2030-03-02T02:00:00+00:00")]
+    assert calendar["recent"] == []
+
+    freezer.move_to("2030-03-02T09:00:30+07:00")
+    assert run() == [pkg["name"]]
+    assert run() == []  # once only
+    assert _visible_to_public(pkg["id"])
+    history = workflow.history(pkg["id"])
+    assert (history[-1]["transition"], history[-1]["role"], history[-1]["user_name"]) == (
+        "release", "system", "system")
+    calendar = act(None, "umkm_release_calendar")
+    assert calendar["upcoming"] == [] and [i["name"] for i in calendar["recent"]] == [pkg["name"]]
+
+
+def test_only_sysadmins_run_the_scheduler_and_the_calendar_is_public(actors):
+    for user in (actors["forum"], actors["walidata"], None):
+        with pytest.raises(NotAuthorized):
+            act(user, "umkm_release_publish_due")
+    assert act(None, "umkm_release_calendar", days=7) == {"upcoming": [], "recent": []}
+    for days in ("0", "1000", "seminggu"):
+        with pytest.raises(ValidationError):
+            act(None, "umkm_release_calendar", days=days)

@@ -102,7 +102,6 @@ def _lifecycle(live_portal, browser, tmp_path):
     browser.find_element(By.ID, "field-title").send_keys("Jumlah UMKM per Kecamatan Kota Bandung 2024")
     browser.find_element(By.ID, "field-notes").send_keys("Jumlah usaha mikro dan kecil per kecamatan.")
     _select(browser, "organizations", org["id"])
-    _select(browser, "private", "False")
     fill_national_dataset_fields(browser)
     _click(browser, By.CSS_SELECTOR, "button[name=save]")
     WebDriverWait(browser, 15).until(ec.url_contains("/resource/new"))

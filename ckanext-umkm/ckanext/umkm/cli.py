@@ -91,5 +91,49 @@ def reference_status() -> None:
         click.echo(f"{name}: {current[0]['edition']} (loaded {current[0]['loaded_at']}): {levels}")
 
 
+@umkm.group("release")
+def release() -> None:
+    """The release workflow's scheduled publication."""
+
+
+def _publish_due() -> list[str]:
+    import ckan.plugins.toolkit as tk
+
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return tk.get_action("umkm_release_publish_due")({"user": site_user["name"]}, {})
+
+
+@release.command("publish-due")
+def release_publish_due() -> None:
+    """Release approved records whose release time has come (run by cron)."""
+    for name in _publish_due():
+        click.echo(f"released {name}")
+
+
+@release.command("scheduler")
+@click.option("--interval", default=60, show_default=True, type=click.IntRange(5, 3600),
+              help="Seconds between two looks at the schedule.")
+def release_scheduler(interval: int) -> None:
+    """Keep publishing scheduled releases at their time (a long-running service)."""
+    import logging
+    import time
+
+    import ckan.model as model
+
+    log = logging.getLogger("ckanext.umkm.release")
+    click.echo(f"release scheduler: looking every {interval}s")
+    while True:
+        try:
+            for name in _publish_due():
+                log.info("released %s at its scheduled time", name)
+                click.echo(f"released {name}", err=False)
+        except Exception:  # one bad round must not stop the schedule
+            log.exception("scheduled release round failed; retrying")
+            model.Session.rollback()
+        finally:
+            model.Session.remove()
+        time.sleep(interval)
+
+
 def get_commands() -> list[click.Command]:
     return [umkm]

@@ -95,6 +95,67 @@ def has_value(value: Any) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 
 
+# --- release workflow ----------------------------------------------------------
+
+def transition_label(name: str) -> str:
+    _ = tk._
+    return {"submit": _("Submit for review"), "return": _("Return to the producer"),
+            "pass": _("Pass the check"), "approve": _("Approve for release"), "release": _("Release now"),
+            "withdraw": _("Withdraw"), "reopen": _("Reopen as a draft")}.get(name, name)
+
+
+def state_label(state: str | None) -> str:
+    _ = tk._
+    return {"draft": _("Draft"), "submitted": _("Submitted"), "returned": _("Returned"),
+            "checked": _("Checked"), "approved": _("Approved for release"), "released": _("Released"),
+            "withdrawn": _("Withdrawn")}.get(state or "", state or "")
+
+
+def role_label(role: str) -> str:
+    _ = tk._
+    return {"producer": _("Producer"), "walidata": _("Walidata"), "forum": _("Forum Satu Data"),
+            "sysadmin": _("System administrator"), "system": _("Scheduler")}.get(role, role)
+
+
+def check_label(key: str) -> str:
+    _ = tk._
+    return {"not_confidential": _("Not confidential"), "analysed": _("Analysed"),
+            "standard": _("Meets the data standard and metadata"),
+            "consistent": _("Consistent syntax, structure and semantics"),
+            "open_format": _("Open machine-readable format"),
+            "disclosure": _("No business can be singled out")}.get(key, key)
+
+
+def queue_label(queue: str) -> str:
+    _ = tk._
+    return {"mine": _("My records"), "check": _("To check"), "approve": _("To approve"),
+            "scheduled": _("Scheduled")}.get(queue, queue)
+
+
+def release_state(package_id: str) -> dict[str, Any] | None:
+    """The record's workflow state as the current user may see it."""
+    try:
+        return tk.get_action("umkm_release_show")(
+            {"user": tk.g.user, "auth_user_obj": tk.g.userobj}, {"id": package_id})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return None
+
+
+def format_moment(value: str | None) -> str:
+    """An ISO time in the portal's time zone (WIB by default), e.g. 15-01-2027 09:00 WIB."""
+    import datetime
+    import zoneinfo
+
+    if not value:
+        return ""
+    zone = zoneinfo.ZoneInfo(tk.config.get("ckanext.umkm.timezone", "Asia/Jakarta"))
+    moment = datetime.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        return moment.strftime("%d-%m-%Y")
+    local = moment.astimezone(zone)
+    return f"{local:%d-%m-%Y %H:%M} {local.tzname()}"
+
+
 def get_helpers() -> dict[str, Callable[..., Any]]:
     return {
         "umkm_reference_labels": reference_labels,
@@ -103,4 +164,11 @@ def get_helpers() -> dict[str, Callable[..., Any]]:
         "umkm_form_conditions": form_conditions,
         "umkm_blok_title": blok_title,
         "umkm_has_value": has_value,
+        "umkm_transition_label": transition_label,
+        "umkm_state_label": state_label,
+        "umkm_role_label": role_label,
+        "umkm_check_label": check_label,
+        "umkm_queue_label": queue_label,
+        "umkm_release_state": release_state,
+        "umkm_format_moment": format_moment,
     }

@@ -329,3 +329,45 @@ def indah_review(package_id: str) -> dict[str, Any]:
     return {"status": status,
             "rejection_note": returns[-1]["note"] if returns and state in ("returned", "withdrawn") else None,
             "reviews": reviews}
+
+
+# --- scheduled releases and the calendar --------------------------------------
+
+def due_for_release(moment: datetime.datetime | None = None) -> list[str]:
+    """Approved records whose release time has come, oldest first."""
+    p = model.package_table
+    rows = model.Session.execute(
+        sa.select(state_table.c.package_id)
+        .select_from(state_table.join(p, p.c.id == state_table.c.package_id))
+        .where(state_table.c.state == "approved", state_table.c.release_at.isnot(None),
+               state_table.c.release_at <= (moment or now()), p.c.state == "active")
+        .order_by(state_table.c.release_at)).all()
+    return [row[0] for row in rows]
+
+
+def calendar(recent_days: int, moment: datetime.datetime | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Scheduled releases (approved, with a time) and recent ones: title,
+    producer and date, which the public may know before the data is out."""
+    moment = moment or now()
+    p, g = model.package_table, model.group_table
+    columns = (p.c.id, p.c.name, p.c.title, p.c.type, g.c.title.label("organization"),
+               g.c.name.label("organization_name"), state_table.c.release_at, state_table.c.released_at)
+    base = (sa.select(*columns)
+            .select_from(state_table.join(p, p.c.id == state_table.c.package_id)
+                         .outerjoin(g, g.c.id == p.c.owner_org))
+            .where(p.c.state == "active"))
+    upcoming = model.Session.execute(
+        base.where(state_table.c.state == "approved", state_table.c.release_at.isnot(None))
+        .order_by(state_table.c.release_at)).mappings().all()
+    recent = model.Session.execute(
+        base.where(state_table.c.state == "released",
+                   state_table.c.released_at >= moment - datetime.timedelta(days=recent_days))
+        .order_by(state_table.c.released_at.desc())).mappings().all()
+
+    def item(row: Any, when: str) -> dict[str, Any]:
+        return {"id": row["id"], "name": row["name"], "title": row["title"], "type": row["type"],
+                "organization": row["organization"], "organization_name": row["organization_name"],
+                "date": row[when].isoformat() if row[when] else None}
+
+    return {"upcoming": [item(r, "release_at") for r in upcoming],
+            "recent": [item(r, "released_at") for r in recent]}

@@ -227,10 +227,48 @@ def umkm_release_queue(context: dict[str, Any], data_dict: dict[str, Any]) -> li
     return out
 
 
+def umkm_release_publish_due(context: dict[str, Any], data_dict: dict[str, Any]) -> list[str]:
+    """Release every approved record whose release time has come (the
+    scheduler's job; sysadmins only). Returns the names released."""
+    tk.check_access("umkm_release_publish_due", context, data_dict)
+    released = []
+    for package_id in workflow.due_for_release():
+        pkg = model.Package.get(package_id)
+        try:
+            state = workflow.apply(pkg, workflow.TRANSITIONS["release"], user=None, role=workflow.SYSTEM,
+                                   note=tk._("Published at the scheduled time"))
+            _record_activity(pkg, None, {"transition": "release", "role": workflow.SYSTEM, "note": None,
+                                         "state": state["state"]})
+            model.repo.commit()
+        except tk.ValidationError:
+            # Released or returned by a curator a moment ago: nothing to do.
+            model.Session.rollback()
+            continue
+        search.rebuild(pkg.id)
+        released.append(pkg.name)
+    return released
+
+
+@tk.side_effect_free
+def umkm_release_calendar(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The public release calendar: scheduled releases (title, producer, time)
+    and those of the last ``days`` days (default 90, at most 366)."""
+    tk.check_access("umkm_release_calendar", context, data_dict)
+    try:
+        days = int(data_dict.get("days") or 90)
+    except (TypeError, ValueError):
+        raise tk.ValidationError({"days": [tk._("Invalid integer")]}) from None
+    if not 1 <= days <= 366:
+        raise tk.ValidationError({"days": [tk._("Must be between {} and {}").format(1, 366)]})
+    return workflow.calendar(days)
+
+
 def get_actions() -> dict[str, Callable[..., Any]]:
     actions: dict[str, Callable[..., Any]] = {
         f"umkm_release_{name}": _transition_action(name) for name in workflow.TRANSITIONS
     }
     actions["umkm_release_show"] = umkm_release_show
     actions["umkm_release_queue"] = umkm_release_queue
+    actions["umkm_release_publish_due"] = umkm_release_publish_due
+    actions["umkm_release_calendar"] = umkm_release_calendar
     return actions

@@ -92,6 +92,17 @@ def package_show(next_auth: Callable[..., AuthResult], context: dict[str, Any],
     return result
 
 
+def umkm_release_publish_due(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
+    """The scheduler's job: sysadmins only (they pass before this runs)."""
+    return {"success": False, "msg": tk._("Only sysadmins run the release scheduler")}
+
+
+@tk.auth_allow_anonymous_access
+def umkm_release_calendar(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
+    """The release calendar is public (Pasal 24: releases follow a published schedule)."""
+    return {"success": True}
+
+
 def _locked_message(state: str) -> str | None:
     if state == "submitted":
         return tk._("The record is under review: ask Walidata to return it before editing")
@@ -133,6 +144,8 @@ def get_auth_functions() -> dict[str, Callable[..., Any]]:
     }
     functions["umkm_release_show"] = umkm_release_show
     functions["umkm_release_queue"] = umkm_release_queue
+    functions["umkm_release_publish_due"] = umkm_release_publish_due
+    functions["umkm_release_calendar"] = umkm_release_calendar
     functions["package_show"] = package_show
     functions["package_update"] = package_update
     functions["bulk_update_public"] = bulk_update_visibility
