@@ -52,6 +52,8 @@ TEST_REQUIRES = [
     "ruff==0.8.6",
     "selenium==4.27.1",
     "jsonschema==4.23.0",
+    # A real SMTP server for the notification tests.
+    "aiosmtpd==1.4.6",
 ]
 
 setup(

@@ -144,11 +144,12 @@ def release_state(package_id: str) -> dict[str, Any] | None:
 def format_moment(value: str | None) -> str:
     """An ISO time in the portal's time zone (WIB by default), e.g. 15-01-2027 09:00 WIB."""
     import datetime
-    import zoneinfo
+
+    from ckanext.umkm.release_workflow import timezone
 
     if not value:
         return ""
-    zone = zoneinfo.ZoneInfo(tk.config.get("ckanext.umkm.timezone", "Asia/Jakarta"))
+    zone = timezone()
     moment = datetime.datetime.fromisoformat(value)
     if moment.tzinfo is None:
         return moment.strftime("%d-%m-%Y")

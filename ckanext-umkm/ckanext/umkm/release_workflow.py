@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,8 +83,12 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     Transition("reopen", ("withdrawn",), "draft", ("producer",)),
 )}
 
-# Working days per step; config ckanext.umkm.release.days.<step> overrides.
-DEFAULT_DAYS = {"review": 3, "revision": 5, "approval": 5}
+# Working days the next actor has (config ckanext.umkm.release.days.<step>
+# overrides), from the Lampiran's baku mutu waktu:
+# review   - B "Pemeriksaan kesesuaian data terhadap standar data dan metadata": 3 hari kerja
+# revision - B "Perbaikan oleh produsen data": 3 hari kerja
+# approval - D "Persetujuan dan otorisasi rilis data": 10 hari kerja
+DEFAULT_DAYS = {"review": 3, "revision": 3, "approval": 10}
 
 
 def is_workflow_type(package_type: str | None) -> bool:
@@ -92,6 +97,15 @@ def is_workflow_type(package_type: str | None) -> bool:
 
 def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
+
+
+def timezone() -> zoneinfo.ZoneInfo:
+    """The portal's time zone (WIB by default): deadlines count its days."""
+    return zoneinfo.ZoneInfo(tk.config.get("ckanext.umkm.timezone", "Asia/Jakarta"))
+
+
+def today() -> datetime.date:
+    return now().astimezone(timezone()).date()
 
 
 def working_days(step: str) -> int:
@@ -248,7 +262,7 @@ def apply(pkg: model.Package, transition: Transition, *, user: model.User | None
     stamp = now()
     due = None
     if transition.due_setting:
-        due = due_date(stamp.date(), working_days(transition.due_setting))
+        due = due_date(stamp.astimezone(timezone()).date(), working_days(transition.due_setting))
     values: dict[str, Any] = {
         "state": transition.target, "version": current["version"] + 1,
         "step_started": stamp, "due": due,

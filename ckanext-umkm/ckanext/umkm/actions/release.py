@@ -4,7 +4,6 @@ and history, and the queues of each role."""
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
@@ -13,14 +12,10 @@ import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan.lib import search
 
-from ckanext.umkm import release_checks
+from ckanext.umkm import release_checks, release_notifications
 from ckanext.umkm import release_workflow as workflow
 
 QUEUES = ("mine", "check", "approve", "scheduled")
-
-
-def _timezone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(tk.config.get("ckanext.umkm.timezone", "Asia/Jakarta"))
 
 
 def _user(context: dict[str, Any]) -> model.User | None:
@@ -48,7 +43,7 @@ def _release_at(value: Any) -> datetime.datetime | None:
         raise tk.ValidationError({"release_at": [tk._(
             "Give the release time as YYYY-MM-DDTHH:MM, e.g. 2027-01-15T09:00")]}) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_timezone())
+        moment = moment.replace(tzinfo=workflow.timezone())
     if moment <= workflow.now():
         raise tk.ValidationError({"release_at": [tk._("The release time must be in the future")]})
     return moment
@@ -129,6 +124,8 @@ def _transition_action(name: str) -> Callable[..., dict[str, Any]]:
             raise
         # Who may find it (public, reviewers) changed with the state.
         search.rebuild(pkg.id)
+        last = "release" if state["state"] == "released" and name == "approve" else name
+        release_notifications.notify(pkg, last, workflow.serialise(dict(state)) or {}, note)
         return tk.get_action("umkm_release_show")(dict(context, ignore_auth=True), {"id": pkg.id})
 
     action.__name__ = f"umkm_release_{name}"
@@ -158,7 +155,7 @@ def umkm_release_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
     row = workflow.get_state(pkg.id)
     state = workflow.serialise(row) or {"state": "released" if not pkg.private else "draft", "version": 0}
     user = _user(context)
-    today = workflow.now().astimezone(_timezone()).date()
+    today = workflow.today()
     state["overdue"] = bool(row and row["due"] and row["due"] < today)
     state["id"] = pkg.id
     state["name"] = pkg.name
@@ -211,7 +208,7 @@ def umkm_release_queue(context: dict[str, Any], data_dict: dict[str, Any]) -> li
         query = query.where(s.c.state == "approved", s.c.release_at.isnot(None))
     order = s.c.release_at if queue == "scheduled" else s.c.due
     rows = model.Session.execute(query.order_by(order.asc().nulls_last(), s.c.step_started)).mappings().all()
-    today = workflow.now().astimezone(_timezone()).date()
+    today = workflow.today()
     out = []
     for row in rows:
         org = model.Group.get(row["owner_org"]) if row["owner_org"] else None
@@ -245,6 +242,7 @@ def umkm_release_publish_due(context: dict[str, Any], data_dict: dict[str, Any])
             model.Session.rollback()
             continue
         search.rebuild(pkg.id)
+        release_notifications.notify(pkg, "release", workflow.serialise(dict(state)) or {}, None)
         released.append(pkg.name)
     return released
 
