@@ -146,3 +146,17 @@ def _workflow(base: str, browser) -> None:
     assert TITLE in browser.page_source and "Dirilis" in _panel(browser)
     browser.get(f"{base}/rilis")
     assert TITLE in browser.find_element(By.CSS_SELECTOR, "table.umkm-recent").text
+
+    # A correction: the producer prepares a new version while the release stays public.
+    _as(browser, base, users["producer"])
+    browser.get(page)
+    assert browser.find_elements(By.CSS_SELECTOR, "a.btn[href*='/dataset/edit/']") == []
+    _transition(browser, "revise")
+    WebDriverWait(browser, 15).until(ec.url_contains(f"{pkg['name']}-revisi-1"))
+    assert "Draf" in _panel(browser) and "Versi baru dari" in _panel(browser)
+    browser.get(page)
+    assert f"{pkg['name']}-revisi-1" in _panel(browser)
+    browser.delete_all_cookies()
+    browser.get(page)
+    assert "revisi-1" not in browser.page_source
+    assert requests.get(f"{page}-revisi-1", timeout=30).status_code == 404

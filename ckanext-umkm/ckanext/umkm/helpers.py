@@ -101,7 +101,8 @@ def transition_label(name: str) -> str:
     _ = tk._
     return {"submit": _("Submit for review"), "return": _("Return to the producer"),
             "pass": _("Pass the check"), "approve": _("Approve for release"), "release": _("Release now"),
-            "withdraw": _("Withdraw"), "reopen": _("Reopen as a draft")}.get(name, name)
+            "withdraw": _("Withdraw"), "reopen": _("Reopen as a draft"),
+            "revise": _("Start a new version")}.get(name, name)
 
 
 def state_label(state: str | None) -> str:

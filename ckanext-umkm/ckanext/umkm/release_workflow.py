@@ -37,6 +37,10 @@ state_table = sa.Table(
     sa.Column("step_started", sa.DateTime(timezone=True), nullable=False),
     sa.Column("due", sa.Date),
     sa.Column("checks", sa.UnicodeText),
+    # A new version of a released record is a private record of its own
+    # until released; it points at the public one.
+    sa.Column("revision_of", sa.UnicodeText),
+    sa.Column("release_number", sa.Integer, nullable=False, server_default="0"),
 )
 
 transition_table = sa.Table(
@@ -82,6 +86,10 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     Transition("withdraw", ("released",), "withdrawn", ("forum",), note_required=True),
     Transition("reopen", ("withdrawn",), "draft", ("producer",)),
 )}
+
+# Not a change of state: a producer starts a new version of a released record
+# (a private copy that goes through the workflow; see release_versions).
+REVISE = Transition("revise", ("released",), "released", ("producer",))
 
 # Working days the next actor has (config ckanext.umkm.release.days.<step>
 # overrides), from the Lampiran's baku mutu waktu:
@@ -194,15 +202,54 @@ def get_state(package_id: str, for_update: bool = False) -> dict[str, Any] | Non
     return dict(row) if row else None
 
 
-def ensure_state(pkg: model.Package) -> dict[str, Any]:
+def ensure_state(pkg: model.Package, revision_of: str | None = None) -> dict[str, Any]:
     """The record's state row, created as draft for a new record."""
     row = get_state(pkg.id)
     if row is None:
         model.Session.execute(state_table.insert().values(
-            package_id=pkg.id, state="draft", version=1, step_started=now()))
+            package_id=pkg.id, state="draft", version=1, step_started=now(), revision_of=revision_of))
         row = get_state(pkg.id)
     assert row is not None
     return row
+
+
+def open_revision(package_id: str) -> str | None:
+    """The id of the new version of a released record being prepared, if any."""
+    p = model.package_table
+    row = model.Session.execute(
+        sa.select(state_table.c.package_id)
+        .select_from(state_table.join(p, p.c.id == state_table.c.package_id))
+        .where(state_table.c.revision_of == package_id, p.c.state == "active",
+               state_table.c.state != "released")).first()
+    return row[0] if row else None
+
+
+def revisions(package_id: str) -> list[str]:
+    """Ids of every new version ever prepared for a record, oldest first."""
+    rows = model.Session.execute(
+        sa.select(state_table.c.package_id).where(state_table.c.revision_of == package_id)
+        .order_by(state_table.c.step_started)).all()
+    return [r[0] for r in rows]
+
+
+def record_step(pkg: model.Package, name: str, *, user: model.User | None, role: str,
+                note: str | None, released: bool = False) -> None:
+    """A step of a released record that does not change its state (a new
+    version started or published), in its history."""
+    stamp = now()
+    row = get_state(pkg.id, for_update=True)
+    assert row is not None
+    values: dict[str, Any] = {"version": row["version"] + 1}
+    if released:
+        # Also when the public record was withdrawn meanwhile: the new version
+        # went through the whole workflow.
+        values.update(state="released", released_at=stamp, release_number=row["release_number"] + 1,
+                      step_started=stamp, due=None, release_at=None)
+    model.Session.execute(state_table.update().where(state_table.c.package_id == pkg.id).values(**values))
+    model.Session.execute(transition_table.insert().values(
+        package_id=pkg.id, transition=name, from_state=row["state"], to_state=values.get("state", row["state"]),
+        user_id=user.id if user else None, user_name=user.name if user else SYSTEM, role=role,
+        note=note, created=stamp))
 
 
 def is_public(state: str | None) -> bool:
@@ -271,6 +318,7 @@ def apply(pkg: model.Package, transition: Transition, *, user: model.User | None
         values["release_at"] = release_at
     if transition.name == "release":
         values["released_at"] = stamp
+        values["release_number"] = current["release_number"] + 1
     if transition.name in ("reopen", "withdraw"):
         values["release_at"] = None
     if checks is not None:

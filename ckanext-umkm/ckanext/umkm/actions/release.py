@@ -7,12 +7,13 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan.lib import search
 
-from ckanext.umkm import release_checks, release_notifications
+from ckanext.umkm import release_checks, release_notifications, release_versions
 from ckanext.umkm import release_workflow as workflow
 
 QUEUES = ("mine", "check", "approve", "scheduled")
@@ -85,6 +86,21 @@ def _approval_note(pkg: model.Package, data_dict: dict[str, Any], note: str | No
         f"\n{note}" if note else "")
 
 
+def _publish_version(pkg: model.Package, user: model.User | None, role: str) -> model.Package | None:
+    """A released new version replaces the public record it was made from."""
+    try:
+        public = release_versions.publish(pkg, user, role)
+    except Exception:
+        model.Session.rollback()
+        raise
+    if public is not None:
+        _record_activity(public, user, {"transition": "release", "role": role, "note": None,
+                                        "state": "released"})
+        model.repo.commit()
+        search.rebuild(public.id)
+    return public
+
+
 def _transition_action(name: str) -> Callable[..., dict[str, Any]]:
     transition = workflow.TRANSITIONS[name]
 
@@ -122,11 +138,15 @@ def _transition_action(name: str) -> Callable[..., dict[str, Any]]:
         except Exception:
             model.Session.rollback()
             raise
-        # Who may find it (public, reviewers) changed with the state.
-        search.rebuild(pkg.id)
         last = "release" if state["state"] == "released" and name == "approve" else name
-        release_notifications.notify(pkg, last, workflow.serialise(dict(state)) or {}, note)
-        return tk.get_action("umkm_release_show")(dict(context, ignore_auth=True), {"id": pkg.id})
+        shown = pkg
+        if state["state"] == "released":
+            shown = _publish_version(pkg, user, role) or pkg
+        if shown is pkg:
+            # Who may find it (public, reviewers) changed with the state.
+            search.rebuild(pkg.id)
+        release_notifications.notify(shown, last, workflow.serialise(dict(state)) or {}, note)
+        return tk.get_action("umkm_release_show")(dict(context, ignore_auth=True), {"id": shown.id})
 
     action.__name__ = f"umkm_release_{name}"
     action.__doc__ = (
@@ -141,6 +161,43 @@ def _transition_action(name: str) -> Callable[..., dict[str, Any]]:
         + ":param version: the state version the caller saw (optional; refused if it changed)\n"
         ":returns: the record's state, as umkm_release_show\n")
     return action
+
+
+def umkm_release_revise(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Start a new version of a released record: a private copy (metadata and
+    resources) that goes through the workflow while the released version stays
+    public, and replaces it when released.
+
+    :param id: id or name of the released record
+    :returns: the new version (``package_show``)
+    """
+    tk.check_access("umkm_release_revise", context, data_dict)
+    pkg = _package(data_dict)
+    user = _user(context)
+    if user is None:
+        raise tk.NotAuthorized(tk._("Sign in first"))
+    role = workflow.acting_role(user, pkg, workflow.REVISE) or "sysadmin"
+    try:
+        copy = release_versions.start(context, pkg, user, role)
+    except Exception:
+        model.Session.rollback()
+        raise
+    search.rebuild(pkg.id)
+    return copy
+
+
+def _visible_name(context: dict[str, Any], package_id: str | None) -> str | None:
+    """The name of a linked version, if the caller may see that record."""
+    if not package_id:
+        return None
+    pkg = model.Package.get(package_id)
+    if pkg is None or pkg.state != model.State.ACTIVE:
+        return None
+    if not authz.is_authorized_boolean("package_show", {"model": model, "user": context.get("user"),
+                                                        "auth_user_obj": context.get("auth_user_obj")},
+                                       {"id": pkg.id}):
+        return None
+    return pkg.name
 
 
 @tk.side_effect_free
@@ -163,7 +220,13 @@ def umkm_release_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
     for name, transition in workflow.TRANSITIONS.items():
         if state["state"] in transition.sources and workflow.acting_role(user, pkg, transition):
             allowed.append(name)
+    # A released record is changed through a new version (release_versions).
+    revision_id = workflow.open_revision(pkg.id) if state["state"] == "released" else None
+    if state["state"] == "released" and revision_id is None and workflow.acting_role(user, pkg, workflow.REVISE):
+        allowed.append("revise")
     state["allowed_transitions"] = allowed
+    state["open_revision"] = _visible_name(context, revision_id)
+    state["revision_of"] = _visible_name(context, state.get("revision_of"))
     roles = workflow.roles_of(user, pkg) if user else set()
     if roles or (user is not None and user.sysadmin):
         state["history"] = workflow.history(pkg.id)
@@ -241,9 +304,11 @@ def umkm_release_publish_due(context: dict[str, Any], data_dict: dict[str, Any])
             # Released or returned by a curator a moment ago: nothing to do.
             model.Session.rollback()
             continue
-        search.rebuild(pkg.id)
-        release_notifications.notify(pkg, "release", workflow.serialise(dict(state)) or {}, None)
-        released.append(pkg.name)
+        shown = _publish_version(pkg, None, workflow.SYSTEM) or pkg
+        if shown is pkg:
+            search.rebuild(pkg.id)
+        release_notifications.notify(shown, "release", workflow.serialise(dict(state)) or {}, None)
+        released.append(shown.name)
     return released
 
 
@@ -268,5 +333,6 @@ def get_actions() -> dict[str, Callable[..., Any]]:
     actions["umkm_release_show"] = umkm_release_show
     actions["umkm_release_queue"] = umkm_release_queue
     actions["umkm_release_publish_due"] = umkm_release_publish_due
+    actions["umkm_release_revise"] = umkm_release_revise
     actions["umkm_release_calendar"] = umkm_release_calendar
     return actions

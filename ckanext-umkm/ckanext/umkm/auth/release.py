@@ -51,6 +51,16 @@ def _transition_auth(name: str) -> Callable[..., AuthResult]:
     return auth
 
 
+def umkm_release_revise(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
+    """Producers of the owning organization start a new version of a released record."""
+    pkg = _package(data_dict)
+    if pkg is None:
+        return {"success": False, "msg": tk._("Record not found")}
+    if workflow.acting_role(_user(context), pkg, workflow.REVISE) is None:
+        return {"success": False, "msg": tk._("Only producers of the owning organization start a new version")}
+    return {"success": True}
+
+
 @tk.auth_allow_anonymous_access
 def umkm_release_show(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
     """Whoever may see the record may see its state."""
@@ -111,7 +121,7 @@ def _locked_message(state: str) -> str | None:
     if state == "approved":
         return tk._("The record is approved for release: ask the Forum to return it before editing")
     if state == "released":
-        return tk._("The record is released: ask the Forum to withdraw it, then reopen it to edit")
+        return tk._("The record is released: start a new version to change it")
     return None
 
 
@@ -142,6 +152,7 @@ def get_auth_functions() -> dict[str, Callable[..., Any]]:
     functions: dict[str, Callable[..., Any]] = {
         f"umkm_release_{name}": _transition_auth(name) for name in workflow.TRANSITIONS
     }
+    functions["umkm_release_revise"] = umkm_release_revise
     functions["umkm_release_show"] = umkm_release_show
     functions["umkm_release_queue"] = umkm_release_queue
     functions["umkm_release_publish_due"] = umkm_release_publish_due

@@ -22,7 +22,7 @@ def _context() -> dict[str, Any]:
     return {"user": tk.g.user, "auth_user_obj": tk.g.userobj}
 
 
-@umkm_release.route("/rilis/<id>/<any(submit, return, pass, approve, release, withdraw, reopen):transition>",
+@umkm_release.route("/rilis/<id>/<any(submit, return, pass, approve, release, withdraw, reopen, revise):transition>",
                     methods=["POST"])
 def transition(id: str, transition: str) -> Any:  # noqa: A002 - CKAN's URL parameter name
     """A form button on the record page; back to the page with a message."""
@@ -30,7 +30,7 @@ def transition(id: str, transition: str) -> Any:  # noqa: A002 - CKAN's URL para
                          if request.form.get(k) not in (None, "")}}
     try:
         pkg = tk.get_action("package_show")(_context(), {"id": id})
-        tk.get_action(f"umkm_release_{transition}")(_context(), data)
+        result = tk.get_action(f"umkm_release_{transition}")(_context(), data)
     except tk.ObjectNotFound:
         return tk.abort(404, _("Record not found"))
     except tk.NotAuthorized as e:
@@ -41,7 +41,9 @@ def transition(id: str, transition: str) -> Any:  # noqa: A002 - CKAN's URL para
                 tk.h.flash_error(f"{_(field)}: {message}")
         return tk.redirect_to(f"{pkg['type']}.read", id=pkg["name"])
     tk.h.flash_success(_("Done: {transition}").format(transition=tk.h.umkm_transition_label(transition)))
-    return tk.redirect_to(f"{pkg['type']}.read", id=pkg["name"])
+    # A new version is edited on its own page; a released one replaces the public record.
+    target = result.get("name") or pkg["name"]
+    return tk.redirect_to(f"{pkg['type']}.read", id=target)
 
 
 @umkm_release.route("/rilis/antrean")
