@@ -363,3 +363,23 @@ def test_only_sysadmins_run_the_scheduler_and_the_calendar_is_public(actors):
     for days in ("0", "1000", "seminggu"):
         with pytest.raises(ValidationError):
             act(None, "umkm_release_calendar", days=days)
+
+
+def test_the_activity_stream_shows_each_step_to_those_who_may_see_it(actors, live_portal):
+    pkg = new_dataset(actors, title="Data UMKM dengan riwayat")
+    act(actors["producer"], "umkm_release_submit", id=pkg["id"])
+    act(actors["walidata"], "umkm_release_return", id=pkg["id"], note="Kode wilayah 32.99 tidak dikenal")
+    token = helpers.call_action("api_token_create", context={"user": actors["producer"]["name"]},
+                                user=actors["producer"]["name"], name="uji")["token"]
+    page = f"{live_portal}/dataset/activity/{pkg['name']}"
+    seen = requests.get(page, headers={"Authorization": token}, timeout=30)
+    assert seen.status_code == 200
+    assert 'data-transition="return"' in seen.text and "Kode wilayah 32.99 tidak dikenal" in seen.text
+    assert 'data-transition="submit"' in seen.text and "Dikembalikan" in seen.text
+
+    for name, kw in (("submit", {}), ("pass", {}), ("approve", {})):
+        act(actors["sysadmin"], f"umkm_release_{name}", id=pkg["id"], **kw)
+    public = requests.get(page, timeout=30)
+    assert public.status_code == 200 and 'data-transition="release"' in public.text
+    # What happened while it was private stays with those who could see it then.
+    assert "Kode wilayah 32.99" not in public.text and 'data-transition="return"' not in public.text
