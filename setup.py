@@ -33,6 +33,9 @@ INSTALL_REQUIRES = [
     "holidays==0.109",
     "frictionless==5.18.1",
     "icalendar==6.3.1",
+    # The audit log's store and exporters; boto3 is its (unused here) CloudWatch backend.
+    "ckanext-event-audit==2.0.0",
+    "boto3==1.44.8",
     # frictionless needs pydantic 2; the newest needs a typing-extensions newer than CKAN pins.
     "pydantic==2.10.6",
 ]
@@ -77,7 +80,10 @@ setup(
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": TEST_REQUIRES},
     entry_points={
-        "ckan.plugins": ["umkm = ckanext.umkm.plugin:UmkmPlugin"],
+        "ckan.plugins": [
+            "umkm = ckanext.umkm.plugin:UmkmPlugin",
+            "umkm_datastore = ckanext.umkm.plugin:UmkmDatastorePlugin",
+        ],
         "console_scripts": [
             "umkm-search-service = ckanext.umkm.search_service.__main__:main",
         ],

@@ -22,7 +22,7 @@ def free_port() -> int:
 
 
 # Plugins of the portal that bring database migrations of their own.
-PLUGINS_WITH_MIGRATIONS = ("activity", "harvest", "umkm")
+PLUGINS_WITH_MIGRATIONS = ("activity", "harvest", "event_audit", "umkm")
 
 
 @pytest.fixture()

@@ -139,8 +139,8 @@ def test_missing_analysis_and_unreleased_links(world):
     assert checks["standard"]["problems"] == ['kegiatan: "kegiatan-belum-rilis" is not released yet']
 
 
-@pytest.mark.parametrize("change", [{"bentuk_data": "BNBA"}, {"accessRights": "terbatas"},
-                                    {"accessRights": "tertutup"}])
+@pytest.mark.parametrize("change", [{"bentuk_data": "BNBA"}, {"accessRights": "tertutup"},
+                                    {"accessRights": "tertutup", "bentuk_data": "BNBA"}])
 def test_confidential_data_is_never_released_even_with_a_justification(world, change):
     pkg = dataset(world, GOOD_CSV, **change)
     checks = submit_and_pass(world, pkg)
@@ -149,6 +149,18 @@ def test_confidential_data_is_never_released_even_with_a_justification(world, ch
         _call(world["forum"], "umkm_release_approve", id=pkg["id"], justification="Penting sekali")
     assert "checks" in err.value.error_dict
     assert helpers.call_action("umkm_release_show", id=pkg["id"])["state"] == "checked"
+
+
+def test_restricted_data_releases_its_metadata_only(world):
+    """terbatas: the public learns the data exists; the rows stay behind the
+    access gate (test_restricted_access)."""
+    pkg = dataset(world, GOOD_CSV, accessRights="terbatas", bentuk_data="BNBA")
+    checks = submit_and_pass(world, pkg)
+    assert checks["not_confidential"]["passed"] and checks["disclosure"]["passed"]
+    _call(world["forum"], "umkm_release_approve", id=pkg["id"])
+    public = helpers.call_action("package_show", context={"user": "", "ignore_auth": False}, id=pkg["id"])
+    assert public["umkm_access"]["access"] == "denied"
+    assert [r["umkm_access"] for r in public["resources"]] == ["denied"]
 
 
 def test_the_threshold_is_configurable(world):

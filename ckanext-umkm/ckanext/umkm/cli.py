@@ -135,5 +135,41 @@ def release_scheduler(interval: int) -> None:
         time.sleep(interval)
 
 
+@umkm.group("audit")
+def audit() -> None:
+    """The hash-chained audit log of restricted data."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the chain; exit 1 and list the breaks if any entry was
+    edited, deleted or inserted outside the portal."""
+    from ckanext.umkm import audit_log
+
+    result = audit_log.verify()
+    if result.ok:
+        click.echo(f"audit log intact: {result.links} entries")
+        return
+    for problem in result.problems:
+        click.echo(problem, err=True)
+    click.echo(f"audit log BROKEN: {len(result.problems)} problems in {result.links} entries", err=True)
+    sys.exit(1)
+
+
+@audit.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--since", help="From this date (YYYY-MM-DD).")
+@click.option("--until", help="Before this date (YYYY-MM-DD).")
+@click.option("--action", help="Only this event, e.g. data_delivered (log book penyerahan data).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+def audit_export(fmt: str, since: str | None, until: str | None, action: str | None, output: str) -> None:
+    """Export the log as the Lampiran's log book (CSV or XLSX)."""
+    from ckanext.umkm import audit_export as export
+
+    with open(output, "wb") as f:
+        count = export.write(f, fmt, since=since, until=until, action=action)
+    click.echo(f"{count} entries written to {output}")
+
+
 def get_commands() -> list[click.Command]:
     return [umkm]

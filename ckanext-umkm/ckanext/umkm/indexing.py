@@ -65,7 +65,11 @@ def dataset_facets(facets_dict: dict, package_type: str) -> dict:
 
 
 def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
-    from ckanext.umkm import reference_codes
+    from ckanext.umkm import reference_codes, restricted_access
+
+    if restricted_access.is_restricted(pkg_dict):
+        # Where a restricted file lives is nobody's search term.
+        pkg_dict.pop("res_url", None)
 
     for key, value in list(pkg_dict.items()):
         if key in _CKAN_LIST_FIELDS or key.startswith(("res_", "vocab_", "extras_")):

@@ -9,7 +9,9 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultPermissionLabels, DefaultTranslation
 
-from ckanext.umkm import cli, helpers, indexing, release_workflow, validators
+from ckanext.datastore.interfaces import IDatastore
+from ckanext.event_audit.interfaces import IEventAudit
+from ckanext.umkm import audit_log, cli, helpers, indexing, release_workflow, restricted_access, scoped_extracts, validators
 from ckanext.umkm.actions import get_actions
 from ckanext.umkm.auth import get_auth_functions
 from ckanext.umkm.views import get_blueprints
@@ -27,6 +29,8 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IPermissionLabels)
+    p.implements(p.IMiddleware, inherit=True)
+    p.implements(IEventAudit, inherit=True)
 
     # IConfigurer
     def update_config(self, config: tk.CKANConfig) -> None:
@@ -90,3 +94,43 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
 
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         indexing.add_national_keys(pkg_dict)
+        # Internal reads (no user) and edits see the record as stored.
+        internal = context.get("umkm_no_redact") or context.get("for_update") or context.get("for_edit") or (
+            context.get("ignore_auth") and not context.get("user"))
+        if not internal:
+            restricted_access.redact(pkg_dict, restricted_access.context_user(context))
+
+    # IMiddleware: the download route of restricted data goes through the gate.
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        from flask import Flask
+
+        if isinstance(app, Flask):
+            from ckanext.umkm.views.access import wrap_download_views
+
+            wrap_download_views(app)
+        return app
+
+    # IEventAudit: events are stored in a hash chain.
+    def register_repository(self) -> dict[str, Any]:
+        return {audit_log.ChainedPostgresRepository.get_name(): audit_log.ChainedPostgresRepository}
+
+
+class UmkmDatastorePlugin(p.SingletonPlugin):
+    """The DataStore side of the restricted-data gate, a plugin of its own
+    because CKAN wants the ``datastore`` plugin loaded before any other
+    IDatastore plugin, and ``umkm`` loads first (its templates win)."""
+
+    p.implements(IDatastore, inherit=True)
+
+    # IDatastore: restricted tables deliver only the rows within the reader's scope.
+    def datastore_search(self, context: Any, data_dict: dict, fields_types: dict, query_dict: dict) -> dict:
+        scoped = context.get("umkm_row_scope")
+        if scoped:
+            decision, pkg = scoped
+            if not decision.full:
+                try:
+                    clause = scoped_extracts.where_clause(decision.scopes, pkg, fields_types)
+                except scoped_extracts.Unscoped:
+                    raise tk.NotAuthorized(restricted_access.message("unscoped")) from None
+                query_dict.setdefault("where", []).append(clause)
+        return query_dict

@@ -64,7 +64,7 @@ def threshold() -> int:
 
 def run(pkg_dict: dict[str, Any]) -> list[dict[str, Any]]:
     """The checklist for a ``package_show`` dict, as JSON-ready dicts."""
-    variables = _linked_variables(pkg_dict)
+    variables = linked_columns(pkg_dict)
     results = [
         _not_confidential(pkg_dict),
         _analysed(pkg_dict),
@@ -74,7 +74,11 @@ def run(pkg_dict: dict[str, Any]) -> list[dict[str, Any]]:
         tables = list(_tabular_results(pkg_dict, variables))
         results.append(_consistent(tables, variables))
         results.append(_open_format(pkg_dict))
-        results.append(_disclosure(tables))
+        if pkg_dict.get("accessRights") == "terbatas":
+            results.append(CheckResult("disclosure", True, _(
+                "Restricted data is not published: agencies receive it under a confidentiality statement")))
+        else:
+            results.append(_disclosure(tables))
     return [asdict(r) for r in results]
 
 
@@ -87,6 +91,12 @@ def failures(checks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 def _not_confidential(pkg: dict[str, Any]) -> CheckResult:
     if pkg.get("type") != "dataset":
         return CheckResult("not_confidential", True, _("Metadata records are public by nature"))
+    if pkg.get("accessRights") == "terbatas":
+        # Pasal 25, 27: the public sees that restricted data exists and what
+        # it holds; the data itself reaches authorised agencies only.
+        return CheckResult("not_confidential", True, _(
+            "Restricted (terbatas): only the metadata is released; the data reaches authorised agencies "
+            "through the access gate"))
     if pkg.get("bentuk_data") == "BNBA":
         return CheckResult("not_confidential", False, _(
             "By-name-by-address data can never be released to the public"), blocking=True)
@@ -160,7 +170,8 @@ class Column:
     is_count: bool
 
 
-def _linked_variables(pkg: dict[str, Any]) -> dict[str, Column]:
+def linked_columns(pkg: dict[str, Any]) -> dict[str, Column]:
+    """The table columns the record's linked variables describe, by alias."""
     columns: dict[str, Column] = {}
     for ref in as_list(pkg.get("variabel")):
         var = model.Package.get(ref)

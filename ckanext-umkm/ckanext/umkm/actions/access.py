@@ -1,0 +1,449 @@
+"""API of restricted data: grants, confidentiality statements, the access
+decision, the audit log, and the gate on CKAN's and the DataStore's reads."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from ckanext.umkm import access_grants, audit_log, confidentiality, reference_codes
+from ckanext.umkm import release_workflow as workflow
+from ckanext.umkm import restricted_access as gate
+
+_ = tk._
+
+
+def _user(context: dict[str, Any]) -> model.User | None:
+    return gate.context_user(context)
+
+
+def _actor(context: dict[str, Any]) -> str:
+    user = _user(context)
+    return user.name if user else (context.get("user") or "")
+
+
+def _request_meta() -> dict[str, Any]:
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return {"ip": None, "user_agent": None}
+    return {"ip": request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip() or None,
+            "user_agent": request.headers.get("User-Agent")}
+
+
+def _moment(value: Any, field: str) -> datetime.datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise tk.ValidationError({field: [_("Give a date (YYYY-MM-DD) or a date-time")]}) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=workflow.timezone())
+    return moment
+
+
+def _codes(scheme: str, value: Any, field: str) -> list[str]:
+    if value in (None, ""):
+        return []
+    items = value if isinstance(value, list) else [v for v in str(value).replace(";", ",").split(",")]
+    codes = [reference_codes.normalize(scheme, v) for v in items if str(v).strip()]
+    known = reference_codes.get_many(scheme, codes)
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise tk.ValidationError({field: [_("Unknown codes: {codes}").format(codes=", ".join(unknown))]})
+    return sorted(set(codes))
+
+
+# --- grants ------------------------------------------------------------------
+
+def umkm_access_grant_create(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Grant access to restricted data. The one action that creates grants,
+    for Walidata's forms and for approved data requests.
+
+    :param organization_id: the agency (id or name) — or ``user_id``, not both
+    :param user_id: one user (id or name)
+    :param package_id: the dataset (id or name); omitted: the agency's standing
+        access to every restricted dataset within its scope
+    :param regions: wilayah prefixes narrowing the scope (list or comma-separated)
+    :param sectors: KBLI prefixes narrowing the scope
+    :param purpose: what the data is for (required)
+    :param valid_from: start (default now); :param valid_until: end (required)
+    :param request_id: the data request this grant answers (optional)
+    """
+    tk.check_access("umkm_access_grant_create", context, data_dict)
+    errors: dict[str, list[str]] = {}
+    org = user = pkg = None
+    if bool(data_dict.get("organization_id")) == bool(data_dict.get("user_id")):
+        errors["organization_id"] = [_("Name either an agency or a user")]
+    if data_dict.get("organization_id"):
+        org = model.Group.get(str(data_dict["organization_id"]))
+        if org is None or not org.is_organization or org.state != "active":
+            errors["organization_id"] = [_("No such agency")]
+    if data_dict.get("user_id"):
+        user = model.User.get(str(data_dict["user_id"]))
+        if user is None or user.state != "active":
+            errors["user_id"] = [_("No such user")]
+    if data_dict.get("package_id"):
+        pkg = model.Package.get(str(data_dict["package_id"]))
+        if pkg is None or pkg.state != "active" or pkg.type != "dataset":
+            errors["package_id"] = [_("No such dataset")]
+        elif not gate.is_restricted(tk.get_action("package_show")({"ignore_auth": True}, {"id": pkg.id})):
+            errors["package_id"] = [_("This dataset is not restricted: it needs no grant")]
+    elif user is not None:
+        errors["package_id"] = [_("A grant to a single user names the dataset")]
+    purpose = str(data_dict.get("purpose") or "").strip()
+    if not purpose:
+        errors["purpose"] = [_("Missing value")]
+    try:
+        regions = _codes("wilayah", data_dict.get("regions"), "regions")
+    except tk.ValidationError as e:
+        errors.update(e.error_dict)
+        regions = []
+    try:
+        sectors = _codes("kbli", data_dict.get("sectors"), "sectors")
+    except tk.ValidationError as e:
+        errors.update(e.error_dict)
+        sectors = []
+    start = end = None
+    try:
+        start = _moment(data_dict.get("valid_from"), "valid_from") or workflow.now()
+        end = _moment(data_dict.get("valid_until"), "valid_until")
+    except tk.ValidationError as e:
+        errors.update(e.error_dict)
+    if end is None and "valid_until" not in errors:
+        errors["valid_until"] = [_("Missing value")]
+    elif start and end and end <= max(start, workflow.now()):
+        errors["valid_until"] = [_("The end of validity must be after its start and in the future")]
+    if errors:
+        raise tk.ValidationError(errors)
+    assert start is not None and end is not None
+    grant = access_grants.insert(
+        organization_id=org.id if org else None, user_id=user.id if user else None,
+        package_id=pkg.id if pkg else None, regions=regions, sectors=sectors, purpose=purpose,
+        valid_from=start, valid_until=end, created_by=_actor(context), request_id=data_dict.get("request_id"))
+    audit_log.record("grant_create", actor=_actor(context), object_type="grant", object_id=grant["id"],
+                     target_type="package" if pkg else "organization" if org else "user",
+                     target_id=pkg.id if pkg else (org.id if org else user.id if user else ""),
+                     payload={"grant": grant, **_request_meta()})
+    model.repo.commit()
+    return grant
+
+
+def _grant_for_change(context: dict[str, Any], data_dict: dict[str, Any], action: str) -> dict[str, Any]:
+    tk.check_access(action, context, data_dict)
+    grant = access_grants.get(str(data_dict.get("id") or ""), for_update=True)
+    if grant is None:
+        raise tk.ObjectNotFound(_("Grant not found"))
+    if grant["revoked_at"]:
+        raise tk.ValidationError({"id": [_("The grant was revoked")]})
+    return grant
+
+
+def umkm_access_grant_renew(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Extend a grant that is not revoked.
+
+    :param id: the grant; :param valid_until: the new end (in the future)
+    """
+    grant = _grant_for_change(context, data_dict, "umkm_access_grant_renew")
+    end = _moment(data_dict.get("valid_until"), "valid_until")
+    if end is None or end <= workflow.now():
+        raise tk.ValidationError({"valid_until": [_("The end of validity must be in the future")]})
+    updated = access_grants.update(grant["id"], valid_until=end)
+    audit_log.record("grant_renew", actor=_actor(context), object_type="grant", object_id=grant["id"],
+                     target_type="package", target_id=grant["package_id"] or "",
+                     payload={"before": grant["valid_until"], "after": end.isoformat(), **_request_meta()})
+    model.repo.commit()
+    return updated or {}
+
+
+def umkm_access_grant_revoke(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Revoke a grant; it stops working on the next request.
+
+    :param id: the grant; :param reason: why (required)
+    """
+    grant = _grant_for_change(context, data_dict, "umkm_access_grant_revoke")
+    reason = str(data_dict.get("reason") or "").strip()
+    if not reason:
+        raise tk.ValidationError({"reason": [_("Missing value")]})
+    updated = access_grants.update(grant["id"], revoked_at=workflow.now(), revoked_by=_actor(context),
+                                   revoke_reason=reason)
+    audit_log.record("grant_revoke", actor=_actor(context), object_type="grant", object_id=grant["id"],
+                     target_type="package", target_id=grant["package_id"] or "",
+                     payload={"reason": reason, **_request_meta()})
+    model.repo.commit()
+    return updated or {}
+
+
+@tk.side_effect_free
+def umkm_access_grant_list(context: dict[str, Any], data_dict: dict[str, Any]) -> list[dict[str, Any]]:
+    """Grants, newest first (Walidata: all; others: their own and their agencies').
+
+    :param organization_id, user_id, package_id: filters; :param active_only: bool
+    """
+    tk.check_access("umkm_access_grant_list", context, data_dict)
+    user = _user(context)
+    org = model.Group.get(str(data_dict["organization_id"])) if data_dict.get("organization_id") else None
+    target = model.User.get(str(data_dict["user_id"])) if data_dict.get("user_id") else None
+    pkg = model.Package.get(str(data_dict["package_id"])) if data_dict.get("package_id") else None
+    grants = access_grants.listing(organization_id=org.id if org else None, user_id=target.id if target else None,
+                                   package_id=pkg.id if pkg else None,
+                                   active_only=tk.asbool(data_dict.get("active_only", False)))
+    if user is not None and (user.sysadmin or "walidata" in workflow.user_roles(user)):
+        return grants
+    mine = {a.id for a in gate.user_agencies(user)} if user else set()
+    return [g for g in grants if g["user_id"] == (user.id if user else None) or g["organization_id"] in mine]
+
+
+# --- confidentiality statements ---------------------------------------------
+
+@tk.side_effect_free
+def umkm_nda_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The current statement text and the caller's signatures."""
+    tk.check_access("umkm_nda_show", context, data_dict)
+    user = _user(context)
+    template = confidentiality.current_template()
+    model.repo.commit()
+    return {"template": template,
+            "signatures": confidentiality.signatures(user.id) if user else [],
+            "valid": bool(user and confidentiality.valid_signature(user.id))}
+
+
+def umkm_nda_sign(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Sign the current confidentiality statement and accept the duties of a
+    data controller (Pasal 27(1), 31).
+
+    :param template_version: the version the user read (refused if outdated)
+    :param full_name, nip_nik, agency, position: the signer (required)
+    :param accept_controller_duties: must be true
+    :param signed_pdf: optional base64 of the signed PDF; with it the
+        signature is valid once Walidata approves it
+    """
+    tk.check_access("umkm_nda_sign", context, data_dict)
+    user = _user(context)
+    assert user is not None
+    errors: dict[str, list[str]] = {}
+    fields = {k: str(data_dict.get(k) or "").strip() for k in ("full_name", "nip_nik", "agency", "position")}
+    for key, value in fields.items():
+        if not value:
+            errors[key] = [_("Missing value")]
+    nip = fields["nip_nik"].replace(" ", "")
+    if nip and not (nip.isdigit() and len(nip) in (16, 18)):
+        errors["nip_nik"] = [_("NIK has 16 digits, NIP 18")]
+    if not tk.asbool(data_dict.get("accept_controller_duties", False)):
+        errors["accept_controller_duties"] = [_("Accept the duties of a data controller to sign")]
+    pdf = None
+    if data_dict.get("signed_pdf"):
+        try:
+            pdf = base64.b64decode(str(data_dict["signed_pdf"]), validate=True)
+        except (binascii.Error, ValueError):
+            errors["signed_pdf"] = [_("Send the PDF as base64")]
+        else:
+            if not pdf.startswith(b"%PDF-"):
+                errors["signed_pdf"] = [_("The signed statement must be a PDF")]
+    version = data_dict.get("template_version")
+    if errors:
+        raise tk.ValidationError(errors)
+    signed = confidentiality.sign(
+        user.id, method="upload" if pdf else "accept", full_name=fields["full_name"], nip_nik=nip,
+        agency=fields["agency"], position=fields["position"], controller_duties=True, pdf=pdf,
+        template_version=tk.asint(version) if version not in (None, "") else None, **_request_meta())
+    audit_log.record("nda_sign", actor=user.name, object_type="nda", object_id=signed["id"],
+                     target_type="user", target_id=user.id,
+                     payload={k: signed[k] for k in ("template_version", "method", "full_name", "nip_nik", "agency",
+                                                     "position", "ip", "user_agent", "file_sha256", "status")})
+    model.repo.commit()
+    return signed
+
+
+def umkm_nda_review(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Walidata approves or rejects an uploaded signed statement.
+
+    :param id: the signature; :param approve: bool
+    """
+    tk.check_access("umkm_nda_review", context, data_dict)
+    current = confidentiality.signature(str(data_dict.get("id") or ""))
+    if current is None:
+        raise tk.ObjectNotFound(_("Signature not found"))
+    if current["status"] != "pending":
+        raise tk.ValidationError({"id": [_("This signature was already reviewed")]})
+    approve = tk.asbool(data_dict.get("approve", False))
+    reviewed = confidentiality.review(current["id"], approve=approve, reviewer=_actor(context))
+    audit_log.record("nda_approve" if approve else "nda_reject", actor=_actor(context), object_type="nda",
+                     object_id=current["id"], target_type="user", target_id=current["user_id"],
+                     payload={"file_sha256": current["file_sha256"], **_request_meta()})
+    model.repo.commit()
+    return reviewed or {}
+
+
+def umkm_nda_template_publish(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Publish a new version of the statement; every user signs it again.
+
+    :param title, body: the text (required)
+    """
+    tk.check_access("umkm_nda_template_publish", context, data_dict)
+    title, body = (str(data_dict.get(k) or "").strip() for k in ("title", "body"))
+    errors = {k: [_("Missing value")] for k, v in (("title", title), ("body", body)) if not v}
+    if errors:
+        raise tk.ValidationError(errors)
+    template = confidentiality.publish_template(title, body, created_by=_actor(context))
+    audit_log.record("nda_template_publish", actor=_actor(context), object_type="nda_template",
+                     object_id=str(template["version"]),
+                     payload={"sha256": hashlib.sha256(body.encode()).hexdigest()})
+    return template
+
+
+# --- the decision and the log --------------------------------------------------
+
+@tk.side_effect_free
+def umkm_access_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """What the caller may get of a dataset's data, and why (``id``)."""
+    tk.check_access("package_show", context, {"id": data_dict.get("id")})
+    pkg = tk.get_action("package_show")(dict(context, umkm_no_redact=True, ignore_auth=True),
+                                        {"id": data_dict.get("id")})
+    decision = gate.decide(_user(context), pkg)
+    out = decision.as_dict()
+    out["restricted"] = gate.is_restricted(pkg)
+    out["message"] = None if decision.allowed else gate.message(decision.reason)
+    return out
+
+
+@tk.side_effect_free
+def umkm_audit_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The audit log, newest first (Walidata).
+
+    :param action, actor, package_id: filters; :param since, until: dates
+    :param limit (default 100, at most 1000), offset
+    """
+    tk.check_access("umkm_audit_list", context, data_dict)
+    limit = min(tk.asint(data_dict.get("limit", 100)), 1000)
+    total, events = audit_log.search(
+        action=data_dict.get("action") or None, actor=data_dict.get("actor") or None,
+        package_id=data_dict.get("package_id") or None, since=_moment(data_dict.get("since"), "since"),
+        until=_moment(data_dict.get("until"), "until"), limit=limit, offset=tk.asint(data_dict.get("offset", 0)))
+    return {"count": total, "results": events}
+
+
+# --- the gate on reads ---------------------------------------------------------
+
+def refuse(context: dict[str, Any], pkg: dict[str, Any], resource_id: str | None, path: str,
+           decision: gate.Decision) -> None:
+    """Log a refused read and raise NotAuthorized."""
+    audit_log.record("access_refused", actor=_actor(context), object_type="resource", object_id=resource_id or "",
+                     target_type="package", target_id=pkg["id"],
+                     payload={"path": path, "reason": decision.reason, **_request_meta()})
+    raise tk.NotAuthorized(gate.message(decision.reason))
+
+
+def log_delivery(context: dict[str, Any], pkg: dict[str, Any], resource_id: str, path: str,
+                 decision: gate.Decision, rows: int | None, digest: str, extra: dict[str, Any] | None = None) -> None:
+    user = _user(context)
+    agencies = [a.name for a in gate.user_agencies(user)] if user else []
+    audit_log.record("data_delivered", actor=_actor(context), object_type="resource", object_id=resource_id,
+                     target_type="package", target_id=pkg["id"],
+                     payload={"path": path, "agency": agencies, "grants": decision.grant_ids,
+                              "purpose": decision.purpose, "role": decision.role, "full": decision.full,
+                              "scopes": [s.as_dict() for s in decision.scopes], "rows": rows, "sha256": digest,
+                              "dataset": pkg.get("name"), **_request_meta(), **(extra or {})})
+
+
+def _gate_resource(context: dict[str, Any], resource_id: str, path: str
+                   ) -> tuple[dict[str, Any] | None, gate.Decision | None]:
+    if context.get("ignore_auth"):
+        return None, None
+    pkg = gate.resource_package(resource_id)
+    if pkg is None or not gate.is_restricted(pkg):
+        return pkg, None
+    decision = gate.decide(_user(context), pkg)
+    if not decision.allowed:
+        refuse(context, pkg, resource_id, path, decision)
+    return pkg, decision
+
+
+@tk.chained_action
+@tk.side_effect_free
+def datastore_search(next_action: Callable[..., Any], context: dict[str, Any],
+                     data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Restricted tables: the gate first, the rows limited to the scope
+    (``scoped_extracts`` via IDatastore), each read logged."""
+    resource_id = str(data_dict.get("resource_id") or "")
+    pkg, decision = _gate_resource(context, resource_id, "datastore_search")
+    if pkg is None or decision is None:
+        return next_action(context, data_dict)
+    context["umkm_row_scope"] = (decision, pkg)
+    result = next_action(context, data_dict)
+    if not context.get("umkm_internal"):
+        records = result.get("records", [])
+        digest = hashlib.sha256(json.dumps(records, sort_keys=True, default=str).encode()).hexdigest()
+        log_delivery(context, pkg, resource_id, "datastore_search", decision, len(records), digest,
+                     {"query": {k: data_dict.get(k) for k in ("q", "filters", "limit", "offset", "fields", "sort")
+                                if data_dict.get(k) not in (None, "")}})
+    return result
+
+
+@tk.chained_action
+@tk.side_effect_free
+def datastore_info(next_action: Callable[..., Any], context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+    """A restricted table's structure and size only for those who may read it."""
+    resource_id = str(data_dict.get("id") or data_dict.get("resource_id") or "")
+    _gate_resource(context, resource_id, "datastore_info")
+    return next_action(context, data_dict)
+
+
+@tk.chained_action
+@tk.side_effect_free
+def resource_view_list(next_action: Callable[..., Any], context: dict[str, Any],
+                       data_dict: dict[str, Any]) -> list[dict[str, Any]]:
+    """No previews of restricted data for those who may not read it."""
+    views = next_action(context, data_dict)
+    if context.get("ignore_auth"):
+        return views
+    pkg = gate.resource_package(str(data_dict.get("id") or ""))
+    if pkg is not None and gate.is_restricted(pkg) and not gate.decide(_user(context), pkg).allowed:
+        return []
+    return views
+
+
+@tk.chained_action
+@tk.side_effect_free
+def package_search(next_action: Callable[..., Any], context: dict[str, Any],
+                   data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Search results show restricted datasets as package_show does (the
+    search hooks do not know the caller; the action does)."""
+    result = next_action(context, data_dict)
+    if not (context.get("ignore_auth") and not context.get("user")):
+        user = _user(context)
+        for item in result.get("results", []):
+            if isinstance(item, dict) and "resources" in item:
+                gate.redact(item, user)
+    return result
+
+
+def get_actions() -> dict[str, Callable[..., Any]]:
+    return {
+        "umkm_access_grant_create": umkm_access_grant_create,
+        "umkm_access_grant_renew": umkm_access_grant_renew,
+        "umkm_access_grant_revoke": umkm_access_grant_revoke,
+        "umkm_access_grant_list": umkm_access_grant_list,
+        "umkm_nda_show": umkm_nda_show,
+        "umkm_nda_sign": umkm_nda_sign,
+        "umkm_nda_review": umkm_nda_review,
+        "umkm_nda_template_publish": umkm_nda_template_publish,
+        "umkm_access_show": umkm_access_show,
+        "umkm_audit_list": umkm_audit_list,
+        "datastore_search": datastore_search,
+        "datastore_info": datastore_info,
+        "resource_view_list": resource_view_list,
+        "package_search": package_search,
+    }

@@ -1,0 +1,60 @@
+"""Who manages restricted access: Walidata creates, renews and revokes
+grants, reviews uploaded statements and reads the audit log; signed-in users
+sign the confidentiality statement. Sysadmins pass before these run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from ckanext.umkm import release_workflow as workflow
+from ckanext.umkm import restricted_access as gate
+
+AuthResult = dict[str, Any]
+
+
+def _walidata_only(message: Callable[[], str]) -> Callable[..., AuthResult]:
+    def auth(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
+        if "walidata" in workflow.user_roles(gate.context_user(context)):
+            return {"success": True}
+        return {"success": False, "msg": message()}
+    return auth
+
+
+def _signed_in(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
+    user = gate.context_user(context)
+    if isinstance(user, model.User) and user.state == model.State.ACTIVE:
+        return {"success": True}
+    return {"success": False, "msg": tk._("Sign in first")}
+
+
+@tk.chained_auth_function
+def datastore_search_sql(next_auth: Callable[..., AuthResult], context: dict[str, Any],
+                         data_dict: dict[str, Any]) -> AuthResult:
+    """SQL cannot be limited to a scope: restricted tables are refused to all
+    but their custodians."""
+    user = gate.context_user(context)
+    for name in context.get("table_names", []):
+        pkg = gate.resource_package(name)
+        if pkg is not None and gate.is_restricted(pkg) and (user is None or not gate.custodian_role(user, pkg)):
+            return {"success": False, "msg": tk._("SQL queries cannot read restricted tables; use datastore_search")}
+    return next_auth(context, data_dict)
+
+
+def get_auth_functions() -> dict[str, Callable[..., Any]]:
+    return {
+        "umkm_access_grant_create": _walidata_only(lambda: tk._("Only Walidata grants access to restricted data")),
+        "umkm_access_grant_renew": _walidata_only(lambda: tk._("Only Walidata renews or revokes grants")),
+        "umkm_access_grant_revoke": _walidata_only(lambda: tk._("Only Walidata renews or revokes grants")),
+        "umkm_access_grant_list": _signed_in,
+        "umkm_nda_show": _signed_in,
+        "umkm_nda_sign": _signed_in,
+        "umkm_nda_review": _walidata_only(lambda: tk._("Only Walidata reviews confidentiality statements")),
+        "umkm_nda_template_publish": _walidata_only(
+            lambda: tk._("Only Walidata publishes the confidentiality statement")),
+        "umkm_audit_list": _walidata_only(lambda: tk._("Only Walidata reads the audit log")),
+        "datastore_search_sql": datastore_search_sql,
+    }
