@@ -75,7 +75,7 @@ setup(
     include_package_data=True,
     package_data={
         "ckanext.umkm": ["templates/**/*", "public/**/*", "i18n/**/*", "demo/*.csv", "*.yaml",
-                        "schemas/*", "reference/**/*", "migration/**/*", "assets/**/*"],
+                        "schemas/*", "reference/**/*", "migration/**/*", "assets/**/*", "nda/*.md"],
     },
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": TEST_REQUIRES},

@@ -97,3 +97,18 @@ def browser() -> Iterator[object]:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture()
+def empty_access_tables(clean_portal_db) -> None:
+    """Grants, statements and the audit log start empty (the chain refuses
+    TRUNCATE: its trigger is lifted for the test reset only)."""
+    import sqlalchemy as sa
+    from ckan import model
+
+    for statement in ("ALTER TABLE umkm_audit_chain DISABLE TRIGGER USER",
+                      "TRUNCATE umkm_audit_chain, event_audit_event, umkm_nda_signature, umkm_nda_template, "
+                      "umkm_access_grant",
+                      "ALTER TABLE umkm_audit_chain ENABLE TRIGGER USER"):
+        model.Session.execute(sa.text(statement))
+    model.Session.commit()

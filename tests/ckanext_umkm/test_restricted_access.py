@@ -27,6 +27,7 @@ from ckanext.umkm import audit_log
 from werkzeug.datastructures import FileStorage
 
 from . import metadata_records as records
+from .test_ui import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("clean_portal_db", "clean_index", "reference_codes")
 
@@ -48,22 +49,10 @@ def call(user: dict | None, action_name: str, /, **kw):
 
 
 @pytest.fixture()
-def empty_access_tables(clean_portal_db) -> None:
-    """Grants, statements and the audit log start empty (the chain refuses
-    TRUNCATE: its trigger is lifted for the test reset only)."""
-    for statement in ("ALTER TABLE umkm_audit_chain DISABLE TRIGGER USER",
-                      "TRUNCATE umkm_audit_chain, event_audit_event, umkm_nda_signature, umkm_nda_template, "
-                      "umkm_access_grant",
-                      "ALTER TABLE umkm_audit_chain ENABLE TRIGGER USER"):
-        model.Session.execute(sa.text(statement))
-    model.Session.commit()
-
-
-@pytest.fixture()
 def world(empty_access_tables) -> dict:
     """A national BNBA table owned by the Deputy for micro enterprises, and
     the four kinds of reader."""
-    users = {n: factories.User(name=f"ra-{n}") for n in
+    users = {n: factories.User(name=f"ra-{n}", password=PASSWORD) for n in
              ("producer", "walidata", "outsider", "no_nda", "bandung")}
     owner = records.agency(name="deputi-usaha-mikro", jenis_instansi="UNIT_ESELON_I", kode_wilayah=None,
                            sektor_kbli=["C", "G"],

@@ -73,7 +73,7 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
 
             home = requests.get(base + "/", timeout=30)
             assert home.status_code == 200 and "Portal Satu Data UMKM" in home.text
-            assert _counts(base) == {"dataset": 3, "kegiatan": 1, "variabel": 13, "indikator": 3}
+            assert _counts(base) == {"dataset": 4, "kegiatan": 1, "variabel": 18, "indikator": 3}
             assert _api(base, "organization_list")["result"]
             editions = {e["scheme"]: e for e in _api(base, "umkm_reference_edition_list")["result"]}
             assert editions["wilayah"]["levels"]["desa_kelurahan"] == 83762
@@ -99,6 +99,15 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
             # ...and the preview view exists for it.
             views = _api(base, "resource_view_list", id=res_id)["result"]
             assert any(v["view_type"] == "datatables_view" for v in views)
+
+            # Restricted demo data: released metadata, the rows behind the gate.
+            assert "data-umkm-by-name-by-address-contoh-2023: released" in out
+            assert "grant diskumkm-kota-bandung: created" in out
+            bnba = _api(base, "package_show", id="data-umkm-by-name-by-address-contoh-2023")["result"]
+            assert bnba["umkm_access"]["access"] == "denied"
+            refused = requests.get(f"{base}/api/3/action/datastore_search",
+                                   params={"resource_id": bnba["resources"][0]["id"]}, timeout=30)
+            assert refused.status_code == 403
 
             # A sysadmin can log in with the printed credentials.
             s = requests.Session()
@@ -132,7 +141,7 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
             assert "created" not in out
             assert "rebuilding the search index" in out
             assert list((tmp_path / "var" / "search").glob("ckan.layout-1.*"))
-            assert _counts(base)["dataset"] == 3
+            assert _counts(base)["dataset"] == 4
             pkg2 = _api(base, "package_show", id="jumlah-umkm-menurut-provinsi-2023")["result"]
             assert pkg2["id"] == pkg["id"]
         finally:

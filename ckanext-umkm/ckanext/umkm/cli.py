@@ -120,19 +120,47 @@ def release_scheduler(interval: int) -> None:
 
     import ckan.model as model
 
+    from ckanext.umkm import file_integrity
+
     log = logging.getLogger("ckanext.umkm.release")
-    click.echo(f"release scheduler: looking every {interval}s")
+    click.echo(f"release scheduler: looking every {interval}s; verifying stored files daily")
+    last_verified = 0.0
     while True:
         try:
             for name in _publish_due():
                 log.info("released %s at its scheduled time", name)
                 click.echo(f"released {name}", err=False)
+            if time.time() - last_verified >= 86400:
+                last_verified = time.time()
+                checked, findings = file_integrity.verify()
+                for f in findings:
+                    log.warning("stored file of resource %s is %s", f.resource_id, f.status)
+                log.info("verified %d stored files, %d findings", checked, len(findings))
         except Exception:  # one bad round must not stop the schedule
-            log.exception("scheduled release round failed; retrying")
+            log.exception("scheduled round failed; retrying")
             model.Session.rollback()
         finally:
             model.Session.remove()
         time.sleep(interval)
+
+
+@umkm.group("files")
+def files() -> None:
+    """Integrity of uploaded files (SHA-256)."""
+
+
+@files.command("verify")
+def files_verify() -> None:
+    """Re-hash every stored upload; exit 1 listing files modified outside CKAN or missing."""
+    from ckanext.umkm import file_integrity
+
+    checked, findings = file_integrity.verify()
+    for f in findings:
+        click.echo(f"{f.status}: resource {f.resource_id} (dataset {f.package_id}) expected {f.expected}, "
+                   f"found {f.found or '-'}", err=True)
+    click.echo(f"{checked} stored files verified, {len(findings)} modified or missing")
+    if findings:
+        sys.exit(1)
 
 
 @umkm.group("audit")

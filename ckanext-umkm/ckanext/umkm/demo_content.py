@@ -9,6 +9,7 @@ Loading is idempotent: records that exist are left untouched.
 
 from __future__ import annotations
 
+import datetime
 import os
 import secrets
 from collections.abc import Iterator
@@ -243,6 +244,24 @@ METADATA: list[dict[str, Any]] = [
     },
 ]
 
+# The unit-level (by-name-by-address) table's columns: identity variables
+# that make it restricted (Pasal 27(6)).
+METADATA += [
+    _variable("var-kode-desa", "Kode Desa/Kelurahan", "kode_desa",
+              "Kode desa/kelurahan (Kepmendagri 300.2.2-2138/2025) tempat usaha berlokasi.",
+              {"value_domain_reference": "wilayah", "value_domain_reference_level": "desa_kelurahan",
+               "aturan_validasi": "HARUS TERISI"}),
+    _variable("var-kbli-kelompok", "Kelompok KBLI", "kbli",
+              "Kelompok lapangan usaha utama (KBLI 2020, 5 digit).",
+              {"value_domain_reference": "kbli", "value_domain_reference_level": "kelompok"}),
+    _variable("var-nama-usaha", "Nama Usaha", "nama_usaha", "Nama usaha sebagaimana terdaftar.",
+              {"value_domain": [{"kode": "-", "nilai": "Teks bebas"}], "apakah_variabel_bisa_diakses_umum": False}),
+    _variable("var-nama-pemilik", "Nama Pemilik", "nama_pemilik", "Nama pemilik usaha (data pribadi).",
+              {"value_domain": [{"kode": "-", "nilai": "Teks bebas"}], "apakah_variabel_bisa_diakses_umum": False}),
+    _variable("var-nik", "NIK Pemilik", "nik", "Nomor Induk Kependudukan pemilik usaha (data pribadi).",
+              {"value_domain": [{"kode": "-", "nilai": "16 angka"}], "apakah_variabel_bisa_diakses_umum": False}),
+]
+
 COMMON = {
     "accessRights": "terbuka",
     "accrualPeriodicity": "TAHUNAN",
@@ -303,6 +322,24 @@ DATASETS: list[dict[str, Any]] = [
 ]
 
 
+# Restricted: the metadata is public once released; the rows reach an agency
+# only within its scope, after the confidentiality statement and a grant.
+DATASETS.append({
+    "name": "data-umkm-by-name-by-address-contoh-2023",
+    "title": "Data UMKM By Name By Address (contoh fiktif), 2023",
+    "owner_org": "deputi-usaha-mikro",
+    "notes": ("Data tingkat unit usaha dengan identitas pemilik (by name by address). Seluruh nama dan NIK "
+              "dalam contoh ini fiktif."),
+    "tags": ["umkm", "bnba", "data terbatas"],
+    "accessRights": "terbatas",
+    "bentuk_data": "BNBA",
+    "data_prioritas": False,
+    "tingkat_penyajian": ["DESA_KELURAHAN"],
+    "variabel": ["var-kode-desa", "var-kbli-kelompok", "var-nama-usaha", "var-nama-pemilik", "var-nik"],
+    "analisis": "Tabel unit usaha untuk pembinaan UMKM oleh instansi daerah sesuai kewenangannya.",
+    "resource": ("bnba-umkm-contoh-2023.csv", "Data unit usaha UMKM (contoh fiktif)"),
+})
+
 # One user per workflow role; the producer edits for every producing agency.
 PRODUCER_ORGS = ("deputi-usaha-mikro", "dinas-kukm-jawa-barat", "dinas-ppkukm-dki-jakarta",
                  "diskumkm-kota-bandung")
@@ -313,6 +350,9 @@ USERS: list[dict[str, Any]] = [
      "memberships": [("walidata-umkm", "member")]},
     {"name": "forum-demo", "fullname": "Kurator Forum Satu Data (demo)",
      "memberships": [("forum-satu-data-umkm", "member")]},
+    # An agency user who has not signed the confidentiality statement yet.
+    {"name": "instansi-demo", "fullname": "Analis Data Kota Bandung (demo)",
+     "memberships": [("diskumkm-kota-bandung", "member")]},
 ]
 # Each record goes through the release workflow as it would for real.
 RELEASE_STEPS = (("submit", "produsen-demo"), ("pass", "walidata-demo"), ("approve", "forum-demo"))
@@ -407,3 +447,17 @@ def load(admin: str) -> Iterator[str]:
 
     for spec in [*METADATA, *DATASETS]:
         yield f"{spec.get('type', 'dataset')} {spec['name']}: {_release(spec['name'])}"
+    yield _standing_grant()
+
+
+def _standing_grant() -> str:
+    """Walidata's standing grant for Kota Bandung: its rows of restricted data."""
+    context = {"user": "walidata-demo", "ignore_auth": False}
+    if tk.get_action("umkm_access_grant_list")(dict(context), {"organization_id": "diskumkm-kota-bandung",
+                                                                "active_only": True}):
+        return "grant diskumkm-kota-bandung: exists"
+    until = (datetime.date.today() + datetime.timedelta(days=365)).isoformat()
+    tk.get_action("umkm_access_grant_create")(dict(context), {
+        "organization_id": "diskumkm-kota-bandung", "purpose": "Pembinaan UMKM Kota Bandung (demo)",
+        "valid_until": until})
+    return f"grant diskumkm-kota-bandung: created, valid until {until}"

@@ -158,6 +158,62 @@ def format_moment(value: str | None) -> str:
     return f"{local:%d-%m-%Y %H:%M} {local.tzname()}"
 
 
+# --- restricted data -----------------------------------------------------------
+
+def access_state(package_id: str) -> dict[str, Any] | None:
+    """What the current user would get of a dataset's data."""
+    try:
+        return tk.get_action("umkm_access_show")(
+            {"user": tk.g.user, "auth_user_obj": tk.g.userobj}, {"id": package_id})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return None
+
+
+def is_walidata() -> bool:
+    from ckanext.umkm.release_workflow import user_roles
+
+    user = tk.g.userobj
+    return bool(user and (user.sysadmin or "walidata" in user_roles(user)))
+
+
+def walidata_contact() -> str:
+    return tk.config.get("ckanext.umkm.walidata_email") or tk.config.get("smtp.mail_from") or ""
+
+
+def signature_status(status: str) -> str:
+    _ = tk._
+    return {"valid": _("valid"), "pending": _("awaiting Walidata"), "rejected": _("rejected")}.get(status, status)
+
+
+def grant_holder(grant: dict[str, Any]) -> str:
+    import ckan.model as model
+
+    if grant.get("organization_id"):
+        org = model.Group.get(grant["organization_id"])
+        return org.title or org.name if org else grant["organization_id"]
+    user = model.User.get(grant.get("user_id") or "")
+    return (user.fullname or user.name) if user else (grant.get("user_id") or "")
+
+
+def grant_dataset(grant: dict[str, Any]) -> str:
+    import ckan.model as model
+
+    if not grant.get("package_id"):
+        return tk._("every restricted dataset within the agency scope")
+    pkg = model.Package.get(grant["package_id"])
+    return (pkg.title or pkg.name) if pkg else grant["package_id"]
+
+
+def audit_label(action: str) -> str:
+    _ = tk._
+    return {"data_delivered": _("Data delivered"), "access_refused": _("Access refused"),
+            "grant_create": _("Access granted"), "grant_renew": _("Grant renewed"),
+            "grant_revoke": _("Grant revoked"), "nda_sign": _("Statement signed"),
+            "nda_approve": _("Statement approved"), "nda_reject": _("Statement rejected"),
+            "nda_template_publish": _("New statement version"), "file_modified": _("File modified outside the portal"),
+            "file_missing": _("File missing")}.get(action, action)
+
+
 def get_helpers() -> dict[str, Callable[..., Any]]:
     return {
         "umkm_reference_labels": reference_labels,
@@ -173,4 +229,11 @@ def get_helpers() -> dict[str, Callable[..., Any]]:
         "umkm_queue_label": queue_label,
         "umkm_release_state": release_state,
         "umkm_format_moment": format_moment,
+        "umkm_access_state": access_state,
+        "umkm_is_walidata": is_walidata,
+        "umkm_walidata_contact": walidata_contact,
+        "umkm_signature_status": signature_status,
+        "umkm_grant_holder": grant_holder,
+        "umkm_grant_dataset": grant_dataset,
+        "umkm_audit_label": audit_label,
     }

@@ -11,7 +11,7 @@ from ckan.lib.plugins import DefaultPermissionLabels, DefaultTranslation
 
 from ckanext.datastore.interfaces import IDatastore
 from ckanext.event_audit.interfaces import IEventAudit
-from ckanext.umkm import audit_log, cli, helpers, indexing, release_workflow, restricted_access, scoped_extracts, validators
+from ckanext.umkm import audit_log, cli, file_integrity, helpers, indexing, release_workflow, restricted_access, scoped_extracts, validators
 from ckanext.umkm.actions import get_actions
 from ckanext.umkm.auth import get_auth_functions
 from ckanext.umkm.views import get_blueprints
@@ -30,6 +30,7 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IPermissionLabels)
     p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.IResourceController, inherit=True)
     p.implements(IEventAudit, inherit=True)
 
     # IConfigurer
@@ -92,8 +93,26 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
     def after_dataset_search(self, search_results: dict, search_params: dict) -> dict:
         return indexing.name_facet_items(search_results)
 
+    def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        for res in pkg_dict.get("resources", []):
+            file_integrity.record(res)
+
+    def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        for res in pkg_dict.get("resources", []):
+            file_integrity.record(res)
+
+    # IResourceController: the SHA-256 of each file CKAN stores.
+    def after_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
+        file_integrity.record(resource)
+        model.Session.commit()
+
+    def after_resource_update(self, context: Any, resource: dict[str, Any]) -> None:
+        file_integrity.record(resource)
+        model.Session.commit()
+
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         indexing.add_national_keys(pkg_dict)
+        file_integrity.annotate(pkg_dict)
         # Internal reads (no user) and edits see the record as stored.
         internal = context.get("umkm_no_redact") or context.get("for_update") or context.get("for_edit") or (
             context.get("ignore_auth") and not context.get("user"))

@@ -6,6 +6,6 @@ from flask import Blueprint
 
 
 def get_blueprints() -> list[Blueprint]:
-    from ckanext.umkm.views import exchange, reference, release
+    from ckanext.umkm.views import access, exchange, reference, release
 
-    return [*reference.get_blueprints(), *exchange.get_blueprints(), *release.get_blueprints()]
+    return [*reference.get_blueprints(), *exchange.get_blueprints(), *release.get_blueprints(), *access.get_blueprints()]

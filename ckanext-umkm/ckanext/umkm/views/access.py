@@ -17,13 +17,16 @@ from collections.abc import Callable
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from flask import Flask, Response
+from flask import Blueprint, Flask, Response, request
 
 from ckanext.umkm import restricted_access as gate
 from ckanext.umkm import scoped_extracts
 from ckanext.umkm.actions import access as access_actions
 
 PAGE = 10000
+_ = tk._
+
+umkm_access = Blueprint("umkm_access", __name__)
 
 
 def _context() -> dict[str, Any]:
@@ -68,7 +71,8 @@ def gated_download(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             if not decision.allowed:
                 access_actions.refuse(context, pkg, resource_id, "download", decision)
-            if res.get("datastore_active"):
+            whole_file = decision.full and res.get("url_type") == "upload"
+            if res.get("datastore_active") and not whole_file:
                 fields, rows = _rows(context, resource_id)
                 out = io.StringIO()
                 writer = csv.writer(out)
@@ -113,3 +117,122 @@ def wrap_download_views(app: Flask) -> None:
     for endpoint, view in list(app.view_functions.items()):
         if view is resource.download:
             app.view_functions[endpoint] = gated_download(view)
+
+
+# --- pages -------------------------------------------------------------------
+
+def _flash_errors(error: tk.ValidationError) -> None:
+    for field, messages in error.error_dict.items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            tk.h.flash_error(f"{_(field)}: {message}")
+
+
+def _is_walidata() -> bool:
+    try:
+        tk.check_access("umkm_audit_list", _context(), {})
+        return True
+    except tk.NotAuthorized:
+        return False
+
+
+@umkm_access.route("/akses/pernyataan", methods=["GET", "POST"])
+def statement() -> Any:
+    """The confidentiality statement: read it, sign it (in the portal or by
+    uploading the signed PDF), see one's signatures."""
+    if not tk.current_user.is_authenticated:
+        return tk.redirect_to("user.login", came_from=request.path)
+    if request.method == "POST":
+        data = {k: request.form.get(k) for k in ("template_version", "full_name", "nip_nik", "agency", "position")}
+        data["accept_controller_duties"] = request.form.get("accept_controller_duties") == "on"
+        upload = request.files.get("signed_pdf")
+        if upload and upload.filename:
+            import base64
+
+            data["signed_pdf"] = base64.b64encode(upload.read()).decode()
+        try:
+            signed = tk.get_action("umkm_nda_sign")(_context(), data)
+        except tk.ValidationError as e:
+            _flash_errors(e)
+        else:
+            tk.h.flash_success(_("Statement signed") if signed["status"] == "valid" else
+                               _("Signed statement uploaded: it counts once Walidata approves it"))
+            return tk.redirect_to("umkm_access.statement")
+    nda = tk.get_action("umkm_nda_show")(_context(), {})
+    return tk.render("umkm/access/statement.html", {"nda": nda, "form": request.form})
+
+
+@umkm_access.route("/akses/izin", methods=["GET", "POST"])
+def grants() -> Any:
+    """Walidata's page: grants (create, renew, revoke) and uploaded statements to review."""
+    if not tk.current_user.is_authenticated:
+        return tk.redirect_to("user.login", came_from=request.path)
+    if not _is_walidata():
+        return tk.abort(403, _("Only Walidata grants access to restricted data"))
+    if request.method == "POST":
+        op = request.form.get("op")
+        try:
+            if op == "create":
+                tk.get_action("umkm_access_grant_create")(_context(), {k: request.form.get(k) for k in (
+                    "organization_id", "user_id", "package_id", "regions", "sectors", "purpose", "valid_from",
+                    "valid_until")})
+                tk.h.flash_success(_("Access granted"))
+            elif op == "revoke":
+                tk.get_action("umkm_access_grant_revoke")(_context(), {"id": request.form.get("id"),
+                                                                       "reason": request.form.get("reason")})
+                tk.h.flash_success(_("Grant revoked"))
+            elif op == "renew":
+                tk.get_action("umkm_access_grant_renew")(_context(), {"id": request.form.get("id"),
+                                                                      "valid_until": request.form.get("valid_until")})
+                tk.h.flash_success(_("Grant renewed"))
+            elif op in ("approve", "reject"):
+                tk.get_action("umkm_nda_review")(_context(), {"id": request.form.get("id"),
+                                                              "approve": op == "approve"})
+                tk.h.flash_success(_("Statement reviewed"))
+        except tk.ValidationError as e:
+            _flash_errors(e)
+            return tk.render("umkm/access/grants.html", _grants_page(request.form))
+        except tk.ObjectNotFound as e:
+            tk.h.flash_error(str(e))
+        return tk.redirect_to("umkm_access.grants")
+    return tk.render("umkm/access/grants.html", _grants_page({}))
+
+
+def _grants_page(form: Any) -> dict[str, Any]:
+    from ckanext.umkm import confidentiality
+
+    return {"grants": tk.get_action("umkm_access_grant_list")(_context(), {}),
+            "pending": confidentiality.signatures(status="pending"), "form": form}
+
+
+@umkm_access.route("/akses/log")
+def audit() -> Any:
+    """Walidata's audit log, filtered, with its log-book export."""
+    if not tk.current_user.is_authenticated:
+        return tk.redirect_to("user.login", came_from=request.path)
+    filters = {k: request.args.get(k) for k in ("action", "actor", "package_id", "since", "until")
+               if request.args.get(k)}
+    export = request.args.get("format")
+    try:
+        if export in ("csv", "xlsx"):
+            tk.check_access("umkm_audit_list", _context(), {})
+            from ckanext.umkm import audit_export
+
+            out = io.BytesIO()
+            audit_export.write(out, export, since=filters.get("since"), until=filters.get("until"),
+                               action=filters.get("action"))
+            mimetype = "text/csv" if export == "csv" else (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            return Response(out.getvalue(), mimetype=mimetype, headers={
+                "Content-Disposition": f'attachment; filename="log-book-akses-data.{export}"'})
+        page = max(tk.asint(request.args.get("page", 1)), 1)
+        listing = tk.get_action("umkm_audit_list")(_context(), dict(filters, limit=50, offset=(page - 1) * 50))
+    except tk.NotAuthorized as e:
+        return tk.abort(403, str(e))
+    except tk.ValidationError as e:
+        _flash_errors(e)
+        listing, page = {"count": 0, "results": []}, 1
+    return tk.render("umkm/access/audit.html", {"listing": listing, "filters": filters, "page": page})
+
+
+def get_blueprints() -> list[Blueprint]:
+    return [umkm_access]

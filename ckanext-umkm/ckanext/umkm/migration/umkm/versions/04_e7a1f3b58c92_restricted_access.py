@@ -70,6 +70,19 @@ def upgrade() -> None:
     )
     op.create_index("idx_umkm_nda_signature_user", "umkm_nda_signature", ["user_id", "template_version"])
 
+    # Authenticity and integrity (Lampiran I): the SHA-256 of every uploaded
+    # file, re-verified by a job.
+    op.create_table(
+        "umkm_file_hash",
+        sa.Column("resource_id", sa.UnicodeText, primary_key=True),
+        sa.Column("sha256", sa.UnicodeText, nullable=False),
+        sa.Column("size", sa.BigInteger, nullable=False),
+        sa.Column("source_modified", sa.UnicodeText),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("verified_at", sa.DateTime(timezone=True)),
+        sa.Column("status", sa.UnicodeText, nullable=False),
+    )
+
     # Each audit event (ckanext-event-audit's table) gets a link in a hash
     # chain; the chain itself is append-only.
     op.create_table(
@@ -97,6 +110,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("umkm_audit_chain")
     op.execute("DROP FUNCTION IF EXISTS umkm_audit_chain_immutable()")
+    op.drop_table("umkm_file_hash")
     op.drop_table("umkm_nda_signature")
     op.drop_table("umkm_nda_template")
     op.drop_table("umkm_access_grant")
