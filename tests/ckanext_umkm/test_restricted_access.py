@@ -173,13 +173,20 @@ def test_the_regency_downloads_exactly_its_rows_and_the_log_records_it(world, li
     assert {r["nama_usaha"] for r in got} == BANDUNG and all(r["kode_desa"].startswith("32.73.") for r in got)
     digest = hashlib.sha256(reply.content).hexdigest()
     assert reply.headers["X-Content-SHA256"] == digest
+    # The DataStore dump is the same scoped read.
+    dump = f"{live_portal}/datastore/dump/{res['id']}"
+    refused = requests.get(dump, timeout=30)
+    assert refused.status_code in (403, 404) and "Roti" not in refused.text  # CKAN answers 404 here
+    dumped = requests.get(dump, headers={"Authorization": _token(world["bandung"])}, timeout=30)
+    assert dumped.status_code == 200
+    assert {r["nama_usaha"] for r in csv.DictReader(io.StringIO(dumped.content.decode("utf-8-sig")))} == BANDUNG
     # The original file's own URL leads to the same gate.
     original = requests.get(url + "/bnba.csv", timeout=30)
     assert original.status_code == 403 and "Roti" not in original.text
 
     _, events = audit_log.search(action="data_delivered")
     delivered = [e for e in events if e["payload"]["path"] == "download"]
-    assert len(delivered) == 1
+    assert len(delivered) == 1 and any(e["payload"]["path"] == "datastore_search" for e in events)
     payload = delivered[0]["payload"]
     assert (delivered[0]["actor"], payload["rows"], payload["sha256"]) == ("ra-bandung", 2, digest)
     assert payload["agency"] == ["diskumkm-kota-bandung"] and payload["purpose"] == "Pembinaan UMKM"

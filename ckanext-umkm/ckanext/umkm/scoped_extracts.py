@@ -71,7 +71,8 @@ def where_clause(scopes: list[Scope], pkg_dict: dict[str, Any], fields_types: di
                     golpok = _kbli_golpok(s)
                     options.append(f"upper({col}) = {param(s)}")
                     if golpok:
-                        options.append(f"left({col}, 2) = ANY({param(golpok)})")
+                        # One parameter per code: CSV dumps render the query with literal values.
+                        options.append(f"left({col}, 2) IN ({', '.join(param(g) for g in golpok)})")
                 else:
                     options.append(f"{col} LIKE {param(s + '%')}")
             parts.append(" OR ".join(options) or "false")
