@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import urllib.parse
+import uuid
 
 import pytest
 import requests
@@ -173,6 +174,15 @@ def test_the_regency_downloads_exactly_its_rows_and_the_log_records_it(world, li
     assert {r["nama_usaha"] for r in got} == BANDUNG and all(r["kode_desa"].startswith("32.73.") for r in got)
     digest = hashlib.sha256(reply.content).hexdigest()
     assert reply.headers["X-Content-SHA256"] == digest
+    # Tampered URLs: the resource under another dataset, a guessed id.
+    token = _token(world["bandung"])
+    other = helpers.call_action("package_create", context={"user": world["producer"]["name"]},
+                                **records.dataset(world["pkg"]["owner_org"], name="umkm-terbuka-lain"))
+    tampered = f"{live_portal}/dataset/{other['id']}/resource/{res['id']}/download"
+    for headers in ({}, {"Authorization": token}):
+        assert requests.get(tampered, headers=headers, timeout=30).status_code == 404
+    guessed = f"{live_portal}/dataset/{world['pkg']['name']}/resource/{uuid.uuid4()}/download"
+    assert requests.get(guessed, headers={"Authorization": token}, timeout=30).status_code == 404
     # The DataStore dump is the same scoped read.
     dump = f"{live_portal}/datastore/dump/{res['id']}"
     refused = requests.get(dump, timeout=30)
