@@ -330,3 +330,21 @@ def test_the_audit_log_is_walidatas_and_exports_as_a_log_book(world, tmp_path):
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert len(rows) == 1 and rows[0]["Pengguna"] == "ra-bandung" and rows[0]["Jumlah baris"] == "2"
     assert json.dumps(rows)  # a plain table
+
+
+def test_outside_links_of_restricted_data_are_neither_shown_nor_followed(world, live_portal):
+    secret = "https://simpan.example.go.id/internal/bnba-2024.csv"
+    pkg = helpers.call_action("package_create", context={"user": world["producer"]["name"]}, **records.dataset(
+        world["pkg"]["owner_org"], name="bnba-tautan-luar", accessRights="terbatas", bentuk_data="BNBA",
+        resources=[{"url": secret, "format": "CSV", "name": "Tautan"}]))
+    records.release(pkg["id"])
+    for who in READERS:
+        user = _reader(world, who)
+        shown = call(user, "package_show", id=pkg["id"])
+        assert secret not in json.dumps(shown)
+        stored = call(user, "package_search", q="name:bnba-tautan-luar", fl="name,validated_data_dict,data_dict")
+        assert stored["count"] == 1 and secret not in json.dumps(stored)
+    link = call(world["bandung"], "package_show", id=pkg["id"])["resources"][0]["url"]
+    reply = requests.get(link.replace("http://test.ckan.net", live_portal),
+                         headers={"Authorization": _token(world["bandung"])}, timeout=30, allow_redirects=False)
+    assert reply.status_code == 403

@@ -64,12 +64,28 @@ def dataset_facets(facets_dict: dict, package_type: str) -> dict:
     return facets_dict
 
 
+def _without_links(text: str) -> str:
+    """A stored package JSON without its resources' outside links (CKAN's
+    ``data_dict`` also holds the ``validated_data_dict`` text)."""
+    stored = json.loads(text)
+    for res in stored.get("resources", []):
+        if res.get("url_type") != "upload":
+            res["url"] = ""
+    if isinstance(stored.get("validated_data_dict"), str):
+        stored["validated_data_dict"] = _without_links(stored["validated_data_dict"])
+    return json.dumps(stored)
+
+
 def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     from ckanext.umkm import reference_codes, restricted_access
 
     if restricted_access.is_restricted(pkg_dict):
-        # Where a restricted file lives is nobody's search term.
+        # Where a restricted file lives is nobody's search term, and the
+        # stored copies (which ``fl`` can return) keep no outside link.
         pkg_dict.pop("res_url", None)
+        for key in ("data_dict", "validated_data_dict"):
+            if isinstance(pkg_dict.get(key), str):
+                pkg_dict[key] = _without_links(pkg_dict[key])
 
     for key, value in list(pkg_dict.items()):
         if key in _CKAN_LIST_FIELDS or key.startswith(("res_", "vocab_", "extras_")):
