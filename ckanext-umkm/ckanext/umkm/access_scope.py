@@ -18,6 +18,7 @@ standing scope: an explicit grant gives them one.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -104,8 +105,6 @@ def union(scopes: Iterable[Scope]) -> list[Scope]:
 
 
 def _codes(value: Any) -> tuple[str, ...]:
-    import json
-
     if isinstance(value, str):
         value = value.strip()
         if value.startswith("["):

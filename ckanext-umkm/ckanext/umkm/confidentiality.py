@@ -104,8 +104,11 @@ def signatures(user_id: str | None = None, status: str | None = None) -> list[di
 
 
 def valid_signature(user_id: str) -> dict[str, Any] | None:
-    """The user's valid signature of the current version, if any."""
-    version = current_template()["version"]
+    """The user's valid signature of the current version, if any (a read:
+    with no version published yet, nobody has signed)."""
+    version = model.Session.execute(sa.select(sa.func.max(template_table.c.version))).scalar()
+    if version is None:
+        return None
     row = model.Session.execute(sa.select(signature_table).where(
         signature_table.c.user_id == user_id, signature_table.c.template_version == version,
         signature_table.c.status == "valid", signature_table.c.controller_duties.is_(True),

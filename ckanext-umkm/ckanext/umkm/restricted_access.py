@@ -199,18 +199,13 @@ def redact(pkg_dict: dict[str, Any], user: model.User | None) -> None:
         return
     for res in pkg_dict.get("resources", []):
         res["umkm_access"] = state
-        res["url"] = tk.url_for("resource.download", id=pkg_dict.get("name") or pkg_dict["id"],
-                                resource_id=res["id"], _external=True) if _can_build_urls() else ""
+        try:
+            res["url"] = tk.url_for("resource.download", id=pkg_dict.get("name") or pkg_dict["id"],
+                                    resource_id=res["id"], _external=True)
+        except Exception:  # noqa: BLE001 - outside a request or app context: no link at all
+            res["url"] = ""
         for key in ("cache_url", "original_url"):
             res.pop(key, None)
-
-
-def _can_build_urls() -> bool:
-    try:
-        tk.url_for("home.index")
-    except Exception:  # noqa: BLE001 - outside a request or app context
-        return False
-    return True
 
 
 def resource_package(resource_id: str) -> dict[str, Any] | None:

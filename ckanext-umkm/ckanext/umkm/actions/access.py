@@ -21,8 +21,7 @@ from ckanext.umkm import restricted_access as gate
 _ = tk._
 
 
-def _user(context: dict[str, Any]) -> model.User | None:
-    return gate.context_user(context)
+_user = gate.context_user
 
 
 def _actor(context: dict[str, Any]) -> str:

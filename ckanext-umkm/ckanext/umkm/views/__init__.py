@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import ckan.plugins.toolkit as tk
 from flask import Blueprint
+
+
+def flash_validation_errors(error: tk.ValidationError) -> None:
+    """A ValidationError as one flash message per field message."""
+    for field, messages in error.error_dict.items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            tk.h.flash_error(f"{tk._(field)}: {message}")
 
 
 def get_blueprints() -> list[Blueprint]:

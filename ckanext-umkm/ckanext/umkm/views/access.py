@@ -22,6 +22,7 @@ from flask import Blueprint, Flask, Response, request
 from ckanext.umkm import restricted_access as gate
 from ckanext.umkm import scoped_extracts
 from ckanext.umkm.actions import access as access_actions
+from ckanext.umkm.views import flash_validation_errors
 
 PAGE = 10000
 _ = tk._
@@ -121,12 +122,6 @@ def wrap_download_views(app: Flask) -> None:
 
 # --- pages -------------------------------------------------------------------
 
-def _flash_errors(error: tk.ValidationError) -> None:
-    for field, messages in error.error_dict.items():
-        for message in messages if isinstance(messages, list) else [messages]:
-            tk.h.flash_error(f"{_(field)}: {message}")
-
-
 def _is_walidata() -> bool:
     try:
         tk.check_access("umkm_audit_list", _context(), {})
@@ -152,7 +147,7 @@ def statement() -> Any:
         try:
             signed = tk.get_action("umkm_nda_sign")(_context(), data)
         except tk.ValidationError as e:
-            _flash_errors(e)
+            flash_validation_errors(e)
         else:
             tk.h.flash_success(_("Statement signed") if signed["status"] == "valid" else
                                _("Signed statement uploaded: it counts once Walidata approves it"))
@@ -189,7 +184,7 @@ def grants() -> Any:
                                                               "approve": op == "approve"})
                 tk.h.flash_success(_("Statement reviewed"))
         except tk.ValidationError as e:
-            _flash_errors(e)
+            flash_validation_errors(e)
             return tk.render("umkm/access/grants.html", _grants_page(request.form))
         except tk.ObjectNotFound as e:
             tk.h.flash_error(str(e))
@@ -229,7 +224,7 @@ def audit() -> Any:
     except tk.NotAuthorized as e:
         return tk.abort(403, str(e))
     except tk.ValidationError as e:
-        _flash_errors(e)
+        flash_validation_errors(e)
         listing, page = {"count": 0, "results": []}, 1
     return tk.render("umkm/access/audit.html", {"listing": listing, "filters": filters, "page": page})
 

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, request
 
 from ckanext.umkm import release_workflow as workflow
 from ckanext.umkm.actions.release import QUEUES
+from ckanext.umkm.views import flash_validation_errors
 
 _ = tk._
 
@@ -36,9 +37,7 @@ def transition(id: str, transition: str) -> Any:  # noqa: A002 - CKAN's URL para
     except tk.NotAuthorized as e:
         return tk.abort(403, str(e) or _("Not authorized"))
     except tk.ValidationError as e:
-        for field, messages in e.error_dict.items():
-            for message in messages if isinstance(messages, list) else [messages]:
-                tk.h.flash_error(f"{_(field)}: {message}")
+        flash_validation_errors(e)
         return tk.redirect_to(f"{pkg['type']}.read", id=pkg["name"])
     tk.h.flash_success(_("Done: {transition}").format(transition=tk.h.umkm_transition_label(transition)))
     # A new version is edited on its own page; a released one replaces the public record.
