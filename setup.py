@@ -36,6 +36,10 @@ INSTALL_REQUIRES = [
     # The audit log's store and exporters; boto3 is its (unused here) CloudWatch backend.
     "ckanext-event-audit==2.0.0",
     "boto3==1.44.8",
+    # Two-step login (TOTP), its QR code, and the encryption of its secrets.
+    "pyotp==2.9.0",
+    "segno==1.6.6",
+    "cryptography==50.0.2",
     # frictionless needs pydantic 2; the newest needs a typing-extensions newer than CKAN pins.
     "pydantic==2.10.6",
 ]

@@ -1,5 +1,6 @@
 """Restricted data in the browser (issue 5): an agency user without a
-statement is told what to do, signs it, downloads only the regency's rows;
+statement is told what to do, signs it, turns on two-step login, downloads
+only the regency's rows;
 Walidata revokes the grant and reads the download in the audit log."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from . import test_restricted_access as restricted
+from . import two_factor_steps as steps
 from .test_ui import _click, _login
 
 pytestmark = [pytest.mark.usefixtures("with_plugins")]
@@ -21,9 +23,9 @@ pytestmark = [pytest.mark.usefixtures("with_plugins")]
 world = restricted.world  # the fixture: a national BNBA table and its readers
 
 
-def _as(browser, base: str, user: dict) -> None:
+def _as(browser, base: str, user: dict, code=None) -> None:
     browser.delete_all_cookies()
-    _login(browser, base, user)
+    _login(browser, base, user, code)
 
 
 def _panel(browser):
@@ -74,6 +76,29 @@ def _flow(base: str, browser, world: dict) -> None:
     _click(browser, By.CSS_SELECTOR, "button[name=sign]")
     WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".umkm-nda-valid")))
 
+    # Restricted data needs two-step login: the panel leads to turning it on.
+    browser.get(page)
+    assert _panel(browser).get_attribute("data-reason") == "mfa_setup"
+    _click(browser, By.CSS_SELECTOR, "section.umkm-access a[href$='/akun/verifikasi-dua-langkah']")
+    WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.ID, "mfa-setup")))
+    _click(browser, By.ID, "mfa-setup")
+    WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.CSS_SELECTOR, "img.umkm-mfa-qr")))
+    secret = browser.find_element(By.CSS_SELECTOR, ".umkm-mfa-secret").text.strip()
+    user = world["no_nda"]
+
+    def code() -> str:
+        return steps.fresh_code(secret, user)
+
+    browser.find_element(By.ID, "field-code").send_keys("123456")
+    _click(browser, By.ID, "mfa-confirm")
+    WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash-messages .alert")))
+    assert browser.find_elements(By.CSS_SELECTOR, ".umkm-mfa-on") == []
+    browser.find_element(By.ID, "field-code").send_keys(code())
+    _click(browser, By.ID, "mfa-confirm")
+    WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".umkm-mfa-recovery")))
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".umkm-mfa-recovery li")) == 10
+    assert browser.find_elements(By.CSS_SELECTOR, ".umkm-mfa-on")
+
     # Now the regency's rows, and only those.
     browser.get(page)
     assert _panel(browser).get_attribute("data-access") == "rows"
@@ -101,8 +126,9 @@ def _flow(base: str, browser, world: dict) -> None:
     export = _session(browser).get(f"{base}/akses/log?format=csv&action=data_delivered", timeout=30)
     assert export.status_code == 200 and "ra-no_nda" in export.text
 
-    # The agency's own grant is gone: the user no longer gets rows.
-    _as(browser, base, world["no_nda"])
+    # The agency's own grant is gone: the user (now asked for a code at
+    # login) no longer gets rows.
+    _as(browser, base, world["no_nda"], code)
     browser.get(page)
     assert _panel(browser).get_attribute("data-access") == "denied"
     assert _panel(browser).get_attribute("data-reason") == "grant"

@@ -28,6 +28,7 @@ from ckanext.umkm import audit_log
 from werkzeug.datastructures import FileStorage
 
 from . import metadata_records as records
+from . import two_factor_steps as steps
 from .test_ui import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("clean_portal_db", "clean_index", "reference_codes")
@@ -114,8 +115,14 @@ def _reader(world: dict, who: str) -> dict | None:
 
 
 def _token(user: dict) -> str:
+    """A token made outside any login: it does not carry two-step login."""
     return helpers.call_action("api_token_create", context={"user": user["name"]}, user=user["name"],
                                name="uji")["token"]
+
+
+def _verified_token(base: str, user: dict) -> str:
+    """The token of a reader of restricted data: made after a two-step login."""
+    return steps.token(base, steps.login(base, user, steps.enrol(user)), user)
 
 
 @pytest.mark.parametrize("who", READERS)
@@ -168,14 +175,14 @@ def test_the_regency_downloads_exactly_its_rows_and_the_log_records_it(world, li
         reply = requests.get(url, headers=headers, timeout=30)
         assert reply.status_code == 403, who
         assert "Roti" not in reply.text
-    reply = requests.get(url, headers={"Authorization": _token(world["bandung"])}, timeout=30)
+    token = _verified_token(live_portal, world["bandung"])
+    reply = requests.get(url, headers={"Authorization": token}, timeout=30)
     assert reply.status_code == 200
     got = list(csv.DictReader(io.StringIO(reply.content.decode())))
     assert {r["nama_usaha"] for r in got} == BANDUNG and all(r["kode_desa"].startswith("32.73.") for r in got)
     digest = hashlib.sha256(reply.content).hexdigest()
     assert reply.headers["X-Content-SHA256"] == digest
     # Tampered URLs: the resource under another dataset, a guessed id.
-    token = _token(world["bandung"])
     other = helpers.call_action("package_create", context={"user": world["producer"]["name"]},
                                 **records.dataset(world["pkg"]["owner_org"], name="umkm-terbuka-lain"))
     tampered = f"{live_portal}/dataset/{other['id']}/resource/{res['id']}/download"
@@ -187,7 +194,7 @@ def test_the_regency_downloads_exactly_its_rows_and_the_log_records_it(world, li
     dump = f"{live_portal}/datastore/dump/{res['id']}"
     refused = requests.get(dump, timeout=30)
     assert refused.status_code in (403, 404) and "Roti" not in refused.text  # CKAN answers 404 here
-    dumped = requests.get(dump, headers={"Authorization": _token(world["bandung"])}, timeout=30)
+    dumped = requests.get(dump, headers={"Authorization": token}, timeout=30)
     assert dumped.status_code == 200
     assert {r["nama_usaha"] for r in csv.DictReader(io.StringIO(dumped.content.decode("utf-8-sig")))} == BANDUNG
     # The original file's own URL leads to the same gate.
@@ -306,7 +313,7 @@ def test_bad_grants_and_statements_are_refused_with_field_messages(world):
 
 
 def test_a_deleted_user_with_a_live_api_token_gets_nothing(world, live_portal):
-    token = _token(world["bandung"])
+    token = _verified_token(live_portal, world["bandung"])
     api = f"{live_portal}/api/3/action/datastore_search"
     assert requests.post(api, json={"resource_id": world["resource"]["id"]}, headers={"Authorization": token},
                          timeout=30).json()["result"]["total"] == 2
@@ -346,5 +353,7 @@ def test_outside_links_of_restricted_data_are_neither_shown_nor_followed(world, 
         assert stored["count"] == 1 and secret not in json.dumps(stored)
     link = call(world["bandung"], "package_show", id=pkg["id"])["resources"][0]["url"]
     reply = requests.get(link.replace("http://test.ckan.net", live_portal),
-                         headers={"Authorization": _token(world["bandung"])}, timeout=30, allow_redirects=False)
+                         headers={"Authorization": _verified_token(live_portal, world["bandung"])}, timeout=30,
+                         allow_redirects=False)
     assert reply.status_code == 403
+

@@ -199,5 +199,26 @@ def audit_export(fmt: str, since: str | None, until: str | None, action: str | N
     click.echo(f"{count} entries written to {output}")
 
 
+@umkm.group("mfa")
+def mfa() -> None:
+    """Two-step login (TOTP) of users."""
+
+
+@mfa.command("reset")
+@click.argument("user")
+def mfa_reset(user: str) -> None:
+    """Turn two-step login off for USER (name or id) who lost the phone and
+    the recovery codes; the audit log records the reset."""
+    import ckan.plugins.toolkit as tk
+
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    try:
+        tk.get_action("umkm_mfa_disable")({"user": site_user, "ignore_auth": True}, {"id": user})
+    except (tk.ObjectNotFound, tk.ValidationError) as e:
+        click.echo(f"{user}: {getattr(e, 'error_dict', None) or e}", err=True)
+        sys.exit(1)
+    click.echo(f"{user}: two-step login reset; the user sets it up again at the next restricted read")
+
+
 def get_commands() -> list[click.Command]:
     return [umkm]

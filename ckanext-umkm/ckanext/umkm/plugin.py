@@ -11,7 +11,18 @@ from ckan.lib.plugins import DefaultPermissionLabels, DefaultTranslation
 
 from ckanext.datastore.interfaces import IDatastore
 from ckanext.event_audit.interfaces import IEventAudit
-from ckanext.umkm import audit_log, cli, file_integrity, helpers, indexing, release_workflow, restricted_access, scoped_extracts, validators
+from ckanext.umkm import (
+    audit_log,
+    cli,
+    file_integrity,
+    helpers,
+    indexing,
+    release_workflow,
+    restricted_access,
+    scoped_extracts,
+    two_factor,
+    validators,
+)
 from ckanext.umkm.actions import get_actions
 from ckanext.umkm.auth import get_auth_functions
 from ckanext.umkm.views import get_blueprints
@@ -32,6 +43,8 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.IResourceController, inherit=True)
     p.implements(IEventAudit, inherit=True)
+    p.implements(p.IAuthenticator, inherit=True)
+    p.implements(p.IApiToken, inherit=True)
 
     # IConfigurer
     def update_config(self, config: tk.CKANConfig) -> None:
@@ -128,6 +141,18 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
 
             wrap_download_views(app)
         return app
+
+    # IAuthenticator: users with two-step login on give a code after the password.
+    def login(self) -> Any:
+        from ckanext.umkm.views.two_factor import login_step
+
+        return login_step()
+
+    # IApiToken: a token created by a two-step login carries that in its signed claims.
+    def postprocess_api_token(self, data: dict[str, Any], jti: str, data_dict: dict[str, Any]) -> dict[str, Any]:
+        if two_factor.backs_new_token(model.User.get(data_dict.get("user"))):
+            data[two_factor.TOKEN_CLAIM] = True
+        return data
 
     # IEventAudit: events are stored in a hash chain.
     def register_repository(self) -> dict[str, Any]:

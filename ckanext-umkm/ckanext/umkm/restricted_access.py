@@ -14,6 +14,9 @@ rows, previews) only reach:
   holds a grant in force (the agency's standing grant, or one for this
   dataset, to the agency or to the user).
 
+Either way, a request made with a login must be backed by two-step login
+(``two_factor``).
+
 Where the scope does not cover the whole dataset, only the rows within it
 are delivered (``RowScope``): the DataStore query gets a WHERE clause on the
 columns the linked variables declare as wilayah or KBLI codes. A table that
@@ -32,7 +35,7 @@ import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm import access_grants, access_scope, confidentiality
+from ckanext.umkm import access_grants, access_scope, confidentiality, two_factor
 from ckanext.umkm import release_workflow as workflow
 from ckanext.umkm.access_scope import Scope
 
@@ -72,6 +75,9 @@ def message(reason: str) -> str:
         "scope": _("Restricted data: this dataset lies outside your agency's region or sectors"),
         "unscoped": _("Restricted data: this file cannot be limited to your agency's scope; ask Walidata"),
         "link": _("Restricted data is not served from outside links"),
+        "mfa_setup": _("Restricted data: turn on two-step login for your account first"),
+        "mfa_verify": _("Restricted data: sign in again with your two-step login code (API tokens must be "
+                        "created after a two-step login)"),
     }.get(reason, _("Not authorized"))
 
 
@@ -160,6 +166,11 @@ def decide(user: model.User | None, pkg_dict: dict[str, Any]) -> Decision:
     if cache is not None and key in cache:
         return cache[key]
     decision = _decide(user, pkg_dict)
+    if decision.allowed and user is not None:
+        # Lampiran I: whoever reads restricted data logged in with a second factor.
+        second = two_factor.requirement(user)
+        if second:
+            decision = Decision(False, second, role=decision.role)
     if has_request_context():
         if cache is None:
             cache = g._umkm_access = {}

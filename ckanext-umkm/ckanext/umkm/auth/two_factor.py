@@ -1,0 +1,33 @@
+"""Who manages two-step login: each user their own; sysadmins (who pass
+before these run) read and reset anyone's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from ckanext.umkm import restricted_access as gate
+
+AuthResult = dict[str, Any]
+
+
+def _yourself(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
+    user = gate.context_user(context)
+    if not isinstance(user, model.User) or user.state != model.State.ACTIVE:
+        return {"success": False, "msg": tk._("Sign in first")}
+    target = data_dict.get("id")
+    if target and target not in (user.id, user.name):
+        return {"success": False, "msg": tk._("Only sysadmins manage another user's two-step login")}
+    return {"success": True}
+
+
+def get_auth_functions() -> dict[str, Callable[..., Any]]:
+    return {
+        "umkm_mfa_show": _yourself,
+        "umkm_mfa_setup": _yourself,
+        "umkm_mfa_confirm": _yourself,
+        "umkm_mfa_disable": _yourself,
+    }
