@@ -357,3 +357,35 @@ def test_outside_links_of_restricted_data_are_neither_shown_nor_followed(world, 
                          allow_redirects=False)
     assert reply.status_code == 403
 
+
+def test_the_table_preview_shows_only_the_scope(world, live_portal):
+    """The datatables view's AJAX endpoint (what the preview on the resource
+    page loads) and its filtered download go through the same gate."""
+    (view,) = helpers.call_action("resource_view_list", context={"user": world["admin"]["name"]},
+                                  id=world["resource"]["id"])
+    ajax = f"{live_portal}/datatables/ajax/{view['id']}"
+    form = {"draw": "1", "search[value]": "", "start": "0", "length": "50"}
+
+    def preview(session: requests.Session, **extra) -> requests.Response:
+        page = session.get(f"{live_portal}/dataset/{world['pkg']['name']}", timeout=30).text
+        return session.post(ajax, data={**form, **extra}, headers={"X-CSRFToken": steps.csrf(page)}, timeout=30)
+
+    anonymous = preview(requests.Session())
+    assert anonymous.status_code == 403 and "Roti" not in anonymous.text
+    outsider, _ = steps.password_step(live_portal, world["outsider"])
+    refused = preview(outsider)
+    assert refused.status_code == 403 and "Roti" not in refused.text
+    bandung = steps.login(live_portal, world["bandung"], steps.enrol(world["bandung"]))
+    shown = preview(bandung).json()
+    assert shown["recordsTotal"] == 2 and {r["nama_usaha"] for r in shown["data"]} == BANDUNG
+    assert preview(bandung, **{"search[value]": "Cileunyi"}).json()["data"] == []
+    # The preview's "download filtered rows" leads to the scoped dump.
+    page = bandung.get(f"{live_portal}/dataset/{world['pkg']['name']}", timeout=30).text
+    params = {"search": {"value": ""}, "order": [], "visible": [True] * 5, "columns": []}
+    dump = bandung.post(f"{live_portal}/datatables/filtered-download/{view['id']}", timeout=30,
+                        data={"params": json.dumps(params), "format": "csv"}, headers={"X-CSRFToken": steps.csrf(page)})
+    assert dump.status_code == 200
+    assert {r["nama_usaha"] for r in csv.DictReader(io.StringIO(dump.content.decode("utf-8-sig")))} == BANDUNG
+    leaked = requests.post(f"{live_portal}/datatables/filtered-download/{view['id']}", timeout=30,
+                           data={"params": json.dumps(params), "format": "csv"})
+    assert leaked.status_code in (403, 404) and "Roti" not in leaked.text

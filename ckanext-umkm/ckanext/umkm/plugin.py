@@ -137,9 +137,9 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
         from flask import Flask
 
         if isinstance(app, Flask):
-            from ckanext.umkm.views.access import wrap_download_views
+            from ckanext.umkm.views.access import install_gate
 
-            wrap_download_views(app)
+            install_gate(app)
         return app
 
     # IAuthenticator: users with two-step login on give a code after the password.

@@ -2,7 +2,7 @@
 datasets, delivers through the gate (scoped extract or the whole file),
 logs what it delivered with its SHA-256, and refuses everything else.
 
-CKAN registers ``download`` once per dataset type; ``wrap_download_views``
+CKAN registers ``download`` once per dataset type; ``install_gate``
 puts the gate in front of each (the route, its URL and the other datasets'
 downloads stay CKAN's own).
 """
@@ -112,12 +112,18 @@ def gated_download(original: Callable[..., Any]) -> Callable[..., Any]:
     return download
 
 
-def wrap_download_views(app: Flask) -> None:
+def install_gate(app: Flask) -> None:
     from ckan.views import resource
+    from werkzeug.exceptions import Forbidden, NotFound
 
     for endpoint, view in list(app.view_functions.items()):
         if view is resource.download:
             app.view_functions[endpoint] = gated_download(view)
+
+    # A refusal that a view lets through (CKAN's datatables filtered download
+    # does) is a 403 page, not a server error; likewise a missing object.
+    app.register_error_handler(tk.NotAuthorized, lambda e: app.handle_http_exception(Forbidden(str(e) or None)))
+    app.register_error_handler(tk.ObjectNotFound, lambda e: app.handle_http_exception(NotFound(str(e) or None)))
 
 
 # --- pages -------------------------------------------------------------------
