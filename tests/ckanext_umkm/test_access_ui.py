@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from . import test_restricted_access as restricted
 from . import two_factor_steps as steps
-from .test_ui import _click, _login
+from .test_ui import PASSWORD, _click, _login
 
 pytestmark = [pytest.mark.usefixtures("with_plugins")]
 
@@ -90,10 +90,12 @@ def _flow(base: str, browser, world: dict) -> None:
         return steps.fresh_code(secret, user)
 
     browser.find_element(By.ID, "field-code").send_keys("123456")
+    browser.find_element(By.ID, "field-password").send_keys(PASSWORD)
     _click(browser, By.ID, "mfa-confirm")
     WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash-messages .alert")))
     assert browser.find_elements(By.CSS_SELECTOR, ".umkm-mfa-on") == []
     browser.find_element(By.ID, "field-code").send_keys(code())
+    browser.find_element(By.ID, "field-password").send_keys(PASSWORD)
     _click(browser, By.ID, "mfa-confirm")
     WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".umkm-mfa-recovery")))
     assert len(browser.find_elements(By.CSS_SELECTOR, ".umkm-mfa-recovery li")) == 10

@@ -102,7 +102,7 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
 
             # Restricted demo data: released metadata, the rows behind the gate.
             assert "data-umkm-by-name-by-address-contoh-2023: released" in out
-            assert "grant diskumkm-kota-bandung: created" in out
+            assert "grant diskumkm-kota-bandung: created" in out and "/akun/verifikasi-dua-langkah" in out
             bnba = _api(base, "package_show", id="data-umkm-by-name-by-address-contoh-2023")["result"]
             assert bnba["umkm_access"]["access"] == "denied"
             refused = requests.get(f"{base}/api/3/action/datastore_search",

@@ -22,6 +22,7 @@ from ckan.logic import NotAuthorized, ValidationError
 from ckan.tests import factories, helpers
 from ckanext.umkm import audit_log, two_factor
 
+from . import test_release_notifications as notifications
 from . import test_restricted_access as restricted
 from . import two_factor_steps as steps
 from .test_ui import PASSWORD
@@ -29,6 +30,7 @@ from .test_ui import PASSWORD
 pytestmark = pytest.mark.usefixtures("clean_portal_db", "clean_index", "reference_codes")
 
 world = restricted.world  # the fixture: a national BNBA table and its readers
+inbox = notifications.inbox  # the fixture: a real SMTP server
 
 
 def _ctx(user: dict) -> dict:
@@ -55,12 +57,16 @@ def test_enrolment_codes_and_recovery(empty_access_tables, no_lock):
     stored = model.Session.execute(sa.select(two_factor.table.c.secret).where(
         two_factor.table.c.user_id == user["id"])).scalar()
     assert setup["secret"] not in stored
-    # Until a first code confirms it, nothing is on.
+    # Until a first code and the password confirm it, nothing is on.
     with pytest.raises(ValidationError) as err:
-        helpers.call_action("umkm_mfa_confirm", context=_ctx(user), code="000000")
+        helpers.call_action("umkm_mfa_confirm", context=_ctx(user), code="000000", password=PASSWORD)
     assert "code" in err.value.error_dict
+    with pytest.raises(ValidationError) as err:
+        helpers.call_action("umkm_mfa_confirm", context=_ctx(user), code=steps.fresh_code(setup["secret"], user),
+                            password="bukan-sandinya")
+    assert "password" in err.value.error_dict
     assert not two_factor.is_enrolled(user["id"])
-    codes = helpers.call_action("umkm_mfa_confirm", context=_ctx(user),
+    codes = helpers.call_action("umkm_mfa_confirm", context=_ctx(user), password=PASSWORD,
                                 code=steps.fresh_code(setup["secret"], user))["recovery_codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
     status = helpers.call_action("umkm_mfa_show", context=_ctx(user))
@@ -92,6 +98,18 @@ def test_enrolment_codes_and_recovery(empty_access_tables, no_lock):
     assert not two_factor.is_enrolled(user["id"])
     actions = [e["action"] for e in audit_log.search()[1]]
     assert {"mfa_enabled", "mfa_disabled", "mfa_reset"} <= set(actions)
+
+
+def test_the_user_hears_of_every_change(empty_access_tables, no_lock, inbox):
+    """Turning it on, off, or a sysadmin's reset: an e-mail to the user, so
+    that a change made by someone else does not go unnoticed."""
+    user = factories.User(password=PASSWORD, email="analis@diskumkm.example.id")
+    steps.enrol(user)
+    (enabled,) = inbox.take().values()
+    assert user["name"] in enabled.get_content() and "/akun/verifikasi-dua-langkah" in enabled.get_content()
+    helpers.call_action("umkm_mfa_disable", context=_ctx(factories.Sysadmin()), id=user["id"])
+    reset = inbox.take()["analis@diskumkm.example.id"]
+    assert reset["Subject"] != enabled["Subject"] and "sysadmin" in reset["Subject"]
 
 
 def test_guessing_locks_the_second_step(empty_access_tables, no_lock):
@@ -235,7 +253,8 @@ def test_the_app_secret_gives_the_codes_the_portal_accepts(empty_access_tables, 
     setup = helpers.call_action("umkm_mfa_setup", context=_ctx(user))
     parsed = pyotp.parse_uri(setup["uri"])
     assert parsed.secret == setup["secret"] and parsed.digits == 6 and parsed.interval == 30
-    assert helpers.call_action("umkm_mfa_confirm", context=_ctx(user), code=parsed.now())["enrolled"]
+    assert helpers.call_action("umkm_mfa_confirm", context=_ctx(user), code=parsed.now(),
+                               password=PASSWORD)["enrolled"]
 
 
 def test_a_sysadmin_resets_a_lost_phone(live_portal, empty_access_tables, no_lock):

@@ -22,7 +22,8 @@ def enrol(user: dict) -> str:
     """Turn two-step login on for the user; returns the app's secret."""
     context = {"user": user["name"], "ignore_auth": False}
     setup = helpers.call_action("umkm_mfa_setup", context=dict(context))
-    helpers.call_action("umkm_mfa_confirm", context=dict(context), code=fresh_code(setup["secret"], user))
+    helpers.call_action("umkm_mfa_confirm", context=dict(context), code=fresh_code(setup["secret"], user),
+                        password=PASSWORD)
     return setup["secret"]
 
 

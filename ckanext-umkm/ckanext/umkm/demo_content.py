@@ -448,6 +448,8 @@ def load(admin: str) -> Iterator[str]:
     for spec in [*METADATA, *DATASETS]:
         yield f"{spec.get('type', 'dataset')} {spec['name']}: {_release(spec['name'])}"
     yield _standing_grant()
+    yield ("restricted data: as instansi-demo, sign the statement (/akses/pernyataan) and turn on two-step "
+           "login with an authenticator app (/akun/verifikasi-dua-langkah) to download Kota Bandung's rows")
 
 
 def _standing_grant() -> str:

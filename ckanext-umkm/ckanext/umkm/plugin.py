@@ -148,6 +148,9 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
 
         return login_step()
 
+    def logout(self) -> None:
+        two_factor.forget_session()
+
     # IApiToken: a token created by a two-step login carries that in its signed claims.
     def postprocess_api_token(self, data: dict[str, Any], jti: str, data_dict: dict[str, Any]) -> dict[str, Any]:
         if two_factor.backs_new_token(model.User.get(data_dict.get("user"))):

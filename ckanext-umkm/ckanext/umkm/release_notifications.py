@@ -94,9 +94,14 @@ def notify(pkg: model.Package, transition: str, state: dict[str, Any], note: str
     if not users or not tk.asbool(tk.config.get("ckanext.umkm.release.notify", True)):
         return
     subject, body = compose(pkg, transition, state, note)
-    messages = [{"name": u.display_name, "email": u.email, "subject": subject, "body": body} for u in users]
+    deliver([{"name": u.display_name, "email": u.email, "subject": subject, "body": body} for u in users],
+            f"release notification: {transition} {pkg.name}")
+
+
+def deliver(messages: list[dict[str, str]], title: str) -> None:
+    """Hand the messages to the worker (or, where configured, send them now)."""
     if tk.asbool(tk.config.get("ckanext.umkm.release.notify_in_background", True)):
-        tk.enqueue_job(send, [messages], title=f"release notification: {transition} {pkg.name}")
+        tk.enqueue_job(send, [messages], title=title)
     else:
         send(messages)
 

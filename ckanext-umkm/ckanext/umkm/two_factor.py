@@ -266,7 +266,16 @@ def start_pending(user: model.User, next_url: str | None, remember: str | None) 
     """Password accepted, code still due: nobody is logged in yet."""
     from flask import session
 
+    forget_session()
     session[PENDING_KEY] = {"user_id": user.id, "next": next_url, "remember": remember, "at": int(time.time())}
+
+
+def forget_session() -> None:
+    """At logout and at a new login, the session's second factor is gone."""
+    from flask import session
+
+    session.pop(SESSION_KEY, None)
+    session.pop(PENDING_KEY, None)
 
 
 def pending_user() -> tuple[model.User | None, dict[str, Any]]:

@@ -11,8 +11,9 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm import audit_log, two_factor
+from ckanext.umkm import audit_log, release_notifications, two_factor
 from ckanext.umkm import restricted_access as gate
+from ckanext.umkm.release_workflow import now
 
 _ = tk._
 
@@ -29,6 +30,24 @@ def _target(context: dict[str, Any], data_dict: dict[str, Any]) -> model.User:
 
 def _refused(error: two_factor.CodeRefused) -> tk.ValidationError:
     return tk.ValidationError({"code": [two_factor.refusal_message(error.reason)]})
+
+
+def _tell(user: model.User, change: str) -> None:
+    """E-mail the user about a change of their two-step login, so that a
+    change they did not make does not go unnoticed."""
+    if not user.email:
+        return
+    site = tk.config.get("ckan.site_title", "Portal Satu Data UMKM")
+    what = {"mfa_enabled": _("Two-step login turned on"), "mfa_disabled": _("Two-step login turned off"),
+            "mfa_reset": _("Two-step login reset by a sysadmin")}[change]
+    body = "\n\n".join([
+        _("{what} for your account {user} on {site}, {time}.").format(
+            what=what, user=user.name, site=site, time=tk.h.umkm_format_moment(now().isoformat())),
+        _("If this was not you, tell Walidata UMKM or the portal's administrator at once."),
+        tk.config.get("ckan.site_url", "").rstrip("/") + tk.h.url_for("umkm_mfa.manage"),
+    ])
+    release_notifications.deliver([{"name": user.display_name, "email": user.email,
+                                    "subject": f"[{site}] {what}", "body": body}], f"{change} {user.name}")
 
 
 @tk.side_effect_free
@@ -48,16 +67,20 @@ def umkm_mfa_setup(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[s
 
 
 def umkm_mfa_confirm(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
-    """Turn two-step login on with the first code the app shows (``code``).
-    Returns the ten recovery codes, shown only this once."""
+    """Turn two-step login on with the first code the app shows (``code``)
+    and your ``password``. Returns the ten recovery codes, shown only this once."""
     tk.check_access("umkm_mfa_confirm", context, data_dict)
     user = _target(context, {})
+    if not user.validate_password(str(data_dict.get("password") or "")):
+        # Whoever holds only a stolen session or token cannot tie the account to their phone.
+        raise tk.ValidationError({"password": [_("The password is not correct")]})
     try:
         codes = two_factor.confirm(user, str(data_dict.get("code") or ""))
     except two_factor.CodeRefused as e:
         raise _refused(e) from None
     two_factor.mark_session(user.id)
     audit_log.record("mfa_enabled", actor=user.name, object_type="user", object_id=user.id)
+    _tell(user, "mfa_enabled")
     return {**two_factor.status(user.id), "recovery_codes": codes}
 
 
@@ -76,8 +99,10 @@ def umkm_mfa_disable(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
             raise _refused(e) from None
     if not two_factor.disable(user.id):
         raise tk.ValidationError({"code": [two_factor.refusal_message("not_enrolled")]})
-    audit_log.record("mfa_reset" if reset else "mfa_disabled", actor=caller.name if caller else "",
-                     object_type="user", object_id=user.id, payload={"user": user.name})
+    change = "mfa_reset" if reset else "mfa_disabled"
+    audit_log.record(change, actor=caller.name if caller else "", object_type="user", object_id=user.id,
+                     payload={"user": user.name})
+    _tell(user, change)
     return two_factor.status(user.id)
 
 

@@ -108,7 +108,8 @@ def manage() -> Any:
             if op == "setup":
                 extra["setup"] = tk.get_action("umkm_mfa_setup")(_context(), {})
             elif op == "confirm":
-                result = tk.get_action("umkm_mfa_confirm")(_context(), {"code": request.form.get("code")})
+                result = tk.get_action("umkm_mfa_confirm")(_context(), {"code": request.form.get("code"),
+                                                                        "password": request.form.get("password")})
                 tk.h.flash_success(_("Two-step login is on"))
                 extra["recovery_codes"] = result["recovery_codes"]
             elif op == "disable":
