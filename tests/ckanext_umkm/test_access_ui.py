@@ -110,8 +110,16 @@ def _flow(base: str, browser, world: dict) -> None:
     rows = list(csv.DictReader(io.StringIO(reply.content.decode())))
     assert {r["nama_usaha"] for r in rows} == restricted.BANDUNG
 
+    # Walidata manages access only with two-step login: without it, the
+    # grants page leads to turning it on.
+    walidata = world["walidata"]
+    _as(browser, base, walidata)
+    browser.get(f"{base}/akses/izin")
+    WebDriverWait(browser, 15).until(ec.url_contains("/akun/verifikasi-dua-langkah"))
+    walidata_secret = steps.enrol(walidata)
+
     # Walidata revokes the agency's grant and finds the download in the log.
-    _as(browser, base, world["walidata"])
+    _as(browser, base, walidata, lambda: steps.fresh_code(walidata_secret, walidata))
     browser.get(f"{base}/akses/izin")
     selector = f"table.umkm-grants tr[data-holder='{world['bandung_org']['id']}']"
     row = browser.find_element(By.CSS_SELECTOR, selector)

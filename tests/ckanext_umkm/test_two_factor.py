@@ -229,6 +229,25 @@ def test_restricted_data_needs_the_second_factor(world, live_portal, no_lock):
     assert {"mfa_setup", "mfa_verify"} <= set(refused)
 
 
+def test_walidata_manages_access_only_with_the_second_factor(world, live_portal, no_lock):
+    walidata = world["walidata"]
+    api = f"{live_portal}/api/3/action/umkm_audit_list"
+    plain = requests.get(api, headers={"Authorization": restricted._token(walidata)}, timeout=30)
+    assert plain.status_code == 403
+    session, _ = steps.password_step(live_portal, walidata)
+    page = session.get(f"{live_portal}/akses/izin", timeout=30)
+    assert page.url.endswith("/akun/verifikasi-dua-langkah")
+    secret = steps.enrol(walidata)
+    # Enrolled, but this session has not given the code: the code page, then the grants.
+    page = session.get(f"{live_portal}/akses/izin", timeout=30)
+    assert "/masuk/verifikasi" in page.url
+    done = session.post(page.url, data={"code": steps.fresh_code(secret, walidata),
+                                        "_csrf_token": steps.csrf(page.text)}, timeout=30)
+    assert done.status_code == 200 and done.url.endswith("/akses/izin") and "umkm-grants" in done.text
+    token = steps.token(live_portal, session, walidata)
+    assert requests.get(api, headers={"Authorization": token}, timeout=30).json()["result"]["count"] >= 1
+
+
 def test_the_code_page_confirms_a_restored_session(world, live_portal, no_lock):
     """A session without the second factor (restored from "remember me", or
     logged in before enrolment) confirms it on the code page, then reads."""

@@ -1,6 +1,7 @@
-"""Who manages restricted access: Walidata creates, renews and revokes
-grants, reviews uploaded statements and reads the audit log; signed-in users
-sign the confidentiality statement. Sysadmins pass before these run."""
+"""Who manages restricted access: Walidata (with two-step login) creates,
+renews and revokes grants, reviews uploaded statements and reads the audit
+log; signed-in users sign the confidentiality statement. Sysadmins pass
+before these run."""
 
 from __future__ import annotations
 
@@ -12,15 +13,22 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.umkm import release_workflow as workflow
 from ckanext.umkm import restricted_access as gate
+from ckanext.umkm import two_factor
 
 AuthResult = dict[str, Any]
 
 
 def _walidata_only(message: Callable[[], str]) -> Callable[..., AuthResult]:
+    """Walidata, logged in with two-step login: whoever manages access to
+    restricted data holds the same second factor as those who read it."""
     def auth(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
-        if "walidata" in workflow.user_roles(gate.context_user(context)):
-            return {"success": True}
-        return {"success": False, "msg": message()}
+        user = gate.context_user(context)
+        if "walidata" not in workflow.user_roles(user):
+            return {"success": False, "msg": message()}
+        second = two_factor.requirement(user)
+        if second:
+            return {"success": False, "msg": gate.message(second)}
+        return {"success": True}
     return auth
 
 

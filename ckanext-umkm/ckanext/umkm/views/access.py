@@ -19,8 +19,9 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from flask import Blueprint, Flask, Response, request
 
+from ckanext.umkm import release_workflow as workflow
 from ckanext.umkm import restricted_access as gate
-from ckanext.umkm import scoped_extracts
+from ckanext.umkm import scoped_extracts, two_factor
 from ckanext.umkm.actions import access as access_actions
 from ckanext.umkm.views import flash_validation_errors
 
@@ -128,12 +129,23 @@ def install_gate(app: Flask) -> None:
 
 # --- pages -------------------------------------------------------------------
 
-def _is_walidata() -> bool:
+def _walidata_page(refusal: str) -> Any:
+    """None when Walidata (with two-step login) may open the page; else the
+    way there (login, the code page, turning two-step login on) or a 403."""
+    if not tk.current_user.is_authenticated:
+        return tk.redirect_to("user.login", came_from=request.path)
     try:
         tk.check_access("umkm_audit_list", _context(), {})
-        return True
+        return None
     except tk.NotAuthorized:
-        return False
+        second = two_factor.requirement(tk.current_user) if "walidata" in workflow.user_roles(
+            tk.current_user) else None
+    if second == "mfa_verify":
+        return tk.redirect_to("umkm_mfa.verify", next=request.full_path)
+    if second == "mfa_setup":
+        tk.h.flash_notice(gate.message(second))
+        return tk.redirect_to("umkm_mfa.manage")
+    return tk.abort(403, refusal)
 
 
 @umkm_access.route("/akses/pernyataan", methods=["GET", "POST"])
@@ -165,10 +177,9 @@ def statement() -> Any:
 @umkm_access.route("/akses/izin", methods=["GET", "POST"])
 def grants() -> Any:
     """Walidata's page: grants (create, renew, revoke) and uploaded statements to review."""
-    if not tk.current_user.is_authenticated:
-        return tk.redirect_to("user.login", came_from=request.path)
-    if not _is_walidata():
-        return tk.abort(403, _("Only Walidata grants access to restricted data"))
+    refused = _walidata_page(_("Only Walidata grants access to restricted data"))
+    if refused is not None:
+        return refused
     if request.method == "POST":
         op = request.form.get("op")
         try:
@@ -208,8 +219,9 @@ def _grants_page(form: Any) -> dict[str, Any]:
 @umkm_access.route("/akses/log")
 def audit() -> Any:
     """Walidata's audit log, filtered, with its log-book export."""
-    if not tk.current_user.is_authenticated:
-        return tk.redirect_to("user.login", came_from=request.path)
+    refused = _walidata_page(_("Only Walidata reads the audit log"))
+    if refused is not None:
+        return refused
     filters = {k: request.args.get(k) for k in ("action", "actor", "package_id", "since", "until")
                if request.args.get(k)}
     export = request.args.get("format")
