@@ -90,7 +90,8 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
             rows = None
             while time.monotonic() < deadline:
                 r = _api(base, "datastore_search", resource_id=res_id, limit=100)
-                if r.get("success"):
+                # The loader creates the table before it copies the rows in.
+                if r.get("success") and r["result"]["records"]:
                     rows = r["result"]["records"]
                     break
                 time.sleep(2)
