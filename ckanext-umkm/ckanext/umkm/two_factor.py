@@ -163,6 +163,8 @@ def _check(user_id: str, code: str, *, allow_recovery: bool, confirming: bool = 
     row = _row(user_id)
     if row is None or (not confirming and not row["confirmed_at"]):
         raise CodeRefused("not_enrolled")
+    if confirming and row["confirmed_at"]:
+        raise CodeRefused("enrolled")
     if locked(user_id):
         raise CodeRefused("locked")
     code = (code or "").strip().replace(" ", "")
@@ -206,8 +208,6 @@ def _count_failure(user_id: str) -> None:
 def confirm(user: model.User, code: str) -> list[str]:
     """Turn two-step login on with the first code; returns the recovery
     codes (shown once, stored hashed)."""
-    if is_enrolled(user.id):
-        raise CodeRefused("enrolled")
     _check(user.id, code, allow_recovery=False, confirming=True)
     codes = _new_recovery_codes()
     model.Session.execute(sa.update(table).where(table.c.user_id == user.id).values(
@@ -304,12 +304,11 @@ def _token_claim() -> bool:
     return bool(data and data.get(TOKEN_CLAIM))
 
 
-def request_verified(user: model.User) -> bool:
-    """Whether this request's login of ``user`` passed the second factor."""
+def _login_verified(user: model.User) -> bool:
+    """Whether this request's login (session or API token) gave the second
+    factor; ``is_enrolled`` is the caller's to check."""
     from flask import g, session
 
-    if not is_enrolled(user.id):
-        return False
     if g.get("login_via_auth_header"):
         return _token_claim()
     return session.get(SESSION_KEY) == user.id
@@ -318,7 +317,7 @@ def request_verified(user: model.User) -> bool:
 def backs_new_token(owner: model.User | None) -> bool:
     """Whether an API token created now for ``owner`` comes from that user's
     own two-step login (so that it may read restricted data)."""
-    return owner is not None and login_id() == owner.id and request_verified(owner)
+    return owner is not None and login_id() == owner.id and is_enrolled(owner.id) and _login_verified(owner)
 
 
 def requirement(user: model.User) -> str | None:
@@ -327,6 +326,6 @@ def requirement(user: model.User) -> str | None:
     if login_id() != user.id:
         # Not this request's login: a server-side call on someone's behalf.
         return None
-    if request_verified(user):
-        return None
-    return "mfa_verify" if is_enrolled(user.id) else "mfa_setup"
+    if not is_enrolled(user.id):
+        return "mfa_setup"
+    return None if _login_verified(user) else "mfa_verify"

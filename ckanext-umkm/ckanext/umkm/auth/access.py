@@ -32,7 +32,7 @@ def _walidata_only(message: Callable[[], str]) -> Callable[..., AuthResult]:
     return auth
 
 
-def _signed_in(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
+def signed_in(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
     user = gate.context_user(context)
     if isinstance(user, model.User) and user.state == model.State.ACTIVE:
         return {"success": True}
@@ -57,9 +57,9 @@ def get_auth_functions() -> dict[str, Callable[..., Any]]:
         "umkm_access_grant_create": _walidata_only(lambda: tk._("Only Walidata grants access to restricted data")),
         "umkm_access_grant_renew": _walidata_only(lambda: tk._("Only Walidata renews or revokes grants")),
         "umkm_access_grant_revoke": _walidata_only(lambda: tk._("Only Walidata renews or revokes grants")),
-        "umkm_access_grant_list": _signed_in,
-        "umkm_nda_show": _signed_in,
-        "umkm_nda_sign": _signed_in,
+        "umkm_access_grant_list": signed_in,
+        "umkm_nda_show": signed_in,
+        "umkm_nda_sign": signed_in,
         "umkm_nda_review": _walidata_only(lambda: tk._("Only Walidata reviews confidentiality statements")),
         "umkm_nda_template_publish": _walidata_only(
             lambda: tk._("Only Walidata publishes the confidentiality statement")),

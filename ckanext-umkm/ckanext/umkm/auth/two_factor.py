@@ -6,18 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.umkm import restricted_access as gate
+from ckanext.umkm.auth.access import signed_in
 
 AuthResult = dict[str, Any]
 
 
 def _yourself(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
+    result = signed_in(context, data_dict)
+    if not result["success"]:
+        return result
     user = gate.context_user(context)
-    if not isinstance(user, model.User) or user.state != model.State.ACTIVE:
-        return {"success": False, "msg": tk._("Sign in first")}
     target = data_dict.get("id")
     if target and target not in (user.id, user.name):
         return {"success": False, "msg": tk._("Only sysadmins manage another user's two-step login")}
