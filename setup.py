@@ -79,7 +79,7 @@ setup(
     include_package_data=True,
     package_data={
         "ckanext.umkm": ["templates/**/*", "public/**/*", "i18n/**/*", "demo/*.csv", "*.yaml",
-                        "schemas/*", "reference/**/*", "migration/**/*", "assets/**/*", "nda/*.md"],
+                        "schemas/*", "metadata/reference/**/*", "migration/**/*", "assets/**/*", "access/nda/*.md"],
     },
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": TEST_REQUIRES},

@@ -36,7 +36,7 @@ def clean_portal_db(with_plugins, clean_db, migrate_db_for) -> None:
 def reference_codes(migrate_db_for) -> None:
     """The shipped code lists, loaded once: CKAN's first clean_db of a run
     drops every table, ours included, but later resets leave them alone."""
-    from ckanext.umkm import reference_codes as codes
+    from ckanext.umkm.metadata import reference_codes as codes
 
     migrate_db_for("umkm")
     if not all(sum(codes.counts(scheme).values()) for scheme in codes.SCHEMES):

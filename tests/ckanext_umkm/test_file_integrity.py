@@ -14,7 +14,7 @@ import pytest
 import requests
 from ckan.lib import uploader
 from ckan.tests import factories, helpers
-from ckanext.umkm import audit_log
+from ckanext.umkm.audit import log as audit_log
 from werkzeug.datastructures import FileStorage
 
 from . import metadata_records as records

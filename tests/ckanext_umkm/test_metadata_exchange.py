@@ -17,7 +17,8 @@ from ckan.logic import NotAuthorized, ValidationError
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 from ckanext.scheming.helpers import scheming_get_dataset_schema
-from ckanext.umkm import metadata_exchange as exchange
+from ckanext.umkm.metadata import bulk_import, import_templates
+from ckanext.umkm.metadata import schema_columns as columns_module
 from openpyxl import load_workbook
 
 from . import metadata_records as records
@@ -187,7 +188,7 @@ def schema_columns(kind: str) -> list[str]:
 
 def xlsx_file(kind: str, rows: list[dict[str, Any]]) -> bytes:
     """The downloaded XLSX template, filled in as a user would."""
-    wb = load_workbook(io.BytesIO(exchange.build_template(kind, "xlsx")))
+    wb = load_workbook(io.BytesIO(import_templates.build_template(kind, "xlsx")))
     sheet = wb.worksheets[0]
     header = [c.value for c in sheet[1]]
     for row in rows:
@@ -257,7 +258,7 @@ def validate(envelope: dict[str, Any], schema: dict[str, Any], kind: str) -> Non
 class TestTemplates:
     @pytest.mark.parametrize("kind", ["variabel", "indikator"])
     def test_csv_header_is_the_schema_editable_fields(self, kind: str) -> None:
-        content = exchange.build_template(kind, "csv")
+        content = import_templates.build_template(kind, "csv")
         assert content.startswith("\ufeff".encode())
         header = next(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
         assert header == schema_columns(kind)
@@ -266,7 +267,7 @@ class TestTemplates:
 
     @pytest.mark.parametrize("kind", ["variabel", "indikator"])
     def test_xlsx_has_the_header_only_and_a_petunjuk_sheet(self, kind: str) -> None:
-        wb = load_workbook(io.BytesIO(exchange.build_template(kind, "xlsx")))
+        wb = load_workbook(io.BytesIO(import_templates.build_template(kind, "xlsx")))
         data = wb.worksheets[0]
         assert [c.value for c in data[1]] == schema_columns(kind)
         assert data.max_row == 1  # the example row is in Petunjuk, not here
@@ -288,7 +289,7 @@ class TestTemplates:
         assert example[0]
 
     def test_xlsx_choices_are_listed_and_offered_as_dropdowns(self) -> None:
-        wb = load_workbook(io.BytesIO(exchange.build_template("variabel", "xlsx")))
+        wb = load_workbook(io.BytesIO(import_templates.build_template("variabel", "xlsx")))
         rows = list(wb["Petunjuk"].iter_rows())
         start = next(i for i, row in enumerate(rows) if row[0].value == "Kolom")
         guide = {row[0].value: row for row in rows[start + 1:] if row[0].value}
@@ -305,9 +306,9 @@ class TestTemplates:
 
     def test_unknown_kind_or_format(self) -> None:
         with pytest.raises(ValidationError):
-            exchange.build_template("dataset", "csv")
+            import_templates.build_template("dataset", "csv")
         with pytest.raises(ValidationError):
-            exchange.build_template("variabel", "ods")
+            import_templates.build_template("variabel", "ods")
 
     def test_template_download_and_action(self, app, keg: dict[str, Any]) -> None:
         res = app.get(f"/kegiatan/{keg['name']}/template/variabel.xlsx")
@@ -390,7 +391,7 @@ class TestImport:
         assert (8, "value_domain_reference_level") in errors
         assert not {r for r, _c in errors} & {2, 4}
         labels = {e["column"]: e["label"] for e in exc.value.error_dict["rows"]}
-        assert labels["title"] == exchange.field_labels("variabel")["title"]
+        assert labels["title"] == columns_module.field_labels("variabel")["title"]
         assert counts("variabel") == before
         # The search index holds nothing of the rows that passed either.
         assert call_action("package_search", q="Variabel Nomor", fq="+dataset_type:variabel")["count"] == 0
@@ -417,11 +418,11 @@ class TestImport:
         assert word in " ".join(exc.value.error_dict["file"])
 
     def test_limits_of_rows_and_size(self, keg: dict[str, Any], editor: dict[str, Any]) -> None:
-        too_many = csv_file([{"title": f"v{i}"} for i in range(exchange.MAX_ROWS + 1)])
+        too_many = csv_file([{"title": f"v{i}"} for i in range(bulk_import.MAX_ROWS + 1)])
         with pytest.raises(ValidationError) as exc:
             import_file(editor, keg, "variabel", "v.csv", too_many)
         assert "1000" in " ".join(exc.value.error_dict["file"])
-        too_big = b"title\r\n" + b"x" * (exchange.MAX_BYTES + 1)
+        too_big = b"title\r\n" + b"x" * (bulk_import.MAX_BYTES + 1)
         with pytest.raises(ValidationError) as exc:
             import_file(editor, keg, "variabel", "v.csv", too_big)
         assert "5 MB" in " ".join(exc.value.error_dict["file"])

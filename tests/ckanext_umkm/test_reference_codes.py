@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 from ckan.tests import helpers
-from ckanext.umkm import reference_codes as rc
+from ckanext.umkm.metadata import reference_codes as rc
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_portal_db", "reference_codes")
 

@@ -8,7 +8,7 @@ import email.policy
 
 import pytest
 from ckan.tests import factories, helpers
-from ckanext.umkm import release_workflow as workflow
+from ckanext.umkm.release import workflow
 
 from . import metadata_records as records
 from .conftest import free_port

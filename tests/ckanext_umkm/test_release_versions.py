@@ -11,7 +11,7 @@ from ckan import model
 from ckan.lib import uploader
 from ckan.logic import NotAuthorized, NotFound, ValidationError
 from ckan.tests import helpers
-from ckanext.umkm import release_workflow as workflow
+from ckanext.umkm.release import workflow
 from werkzeug.datastructures import FileStorage
 
 from . import test_release_checks as checks

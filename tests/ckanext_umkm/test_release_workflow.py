@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.logic import NotAuthorized, NotFound, ValidationError
 from ckan.tests import factories, helpers
-from ckanext.umkm import release_workflow as workflow
+from ckanext.umkm.release import workflow
 
 from . import metadata_records as records
 

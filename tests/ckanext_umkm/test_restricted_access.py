@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.logic import NotAuthorized, ValidationError
 from ckan.tests import factories, helpers
-from ckanext.umkm import audit_log
+from ckanext.umkm.audit import log as audit_log
 from werkzeug.datastructures import FileStorage
 
 from . import metadata_records as records

@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.logic import NotAuthorized, ValidationError
 from ckan.tests import factories, helpers
-from ckanext.umkm import audit_log, two_factor
+from ckanext.umkm.access import two_factor
+from ckanext.umkm.audit import log as audit_log
 
 from . import test_release_notifications as notifications
 from . import test_restricted_access as restricted

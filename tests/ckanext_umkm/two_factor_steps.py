@@ -11,7 +11,7 @@ import requests
 import sqlalchemy as sa
 from ckan import model
 from ckan.tests import helpers
-from ckanext.umkm import two_factor
+from ckanext.umkm.access import two_factor
 
 from .test_ui import PASSWORD
 

@@ -57,7 +57,7 @@ def reference() -> None:
 def reference_load(scheme: tuple[str, ...], directory: str | None, edition: str | None,
                    force: bool) -> None:
     """Load (or replace) a code list edition; idempotent."""
-    from ckanext.umkm import reference_codes
+    from ckanext.umkm.metadata import reference_codes
 
     if directory and len(scheme) != 1:
         raise click.UsageError("--dir needs exactly one --scheme")
@@ -80,7 +80,7 @@ def reference_load(scheme: tuple[str, ...], directory: str | None, edition: str 
 @reference.command("status")
 def reference_status() -> None:
     """Editions loaded and codes per level."""
-    from ckanext.umkm import reference_codes
+    from ckanext.umkm.metadata import reference_codes
 
     for name in reference_codes.SCHEMES:
         current = reference_codes.editions(name)
@@ -99,8 +99,9 @@ def release() -> None:
 def _publish_due() -> list[str]:
     import ckan.plugins.toolkit as tk
 
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-    return tk.get_action("umkm_release_publish_due")({"user": site_user["name"]}, {})
+    from ckanext.umkm import caller
+
+    return tk.get_action("umkm_release_publish_due")(caller.site_context(), {})
 
 
 @release.command("publish-due")
@@ -120,7 +121,7 @@ def release_scheduler(interval: int) -> None:
 
     import ckan.model as model
 
-    from ckanext.umkm import file_integrity
+    from ckanext.umkm.audit import file_integrity
 
     log = logging.getLogger("ckanext.umkm.release")
     click.echo(f"release scheduler: looking every {interval}s; verifying stored files daily")
@@ -152,7 +153,7 @@ def files() -> None:
 @files.command("verify")
 def files_verify() -> None:
     """Re-hash every stored upload; exit 1 listing files modified outside CKAN or missing."""
-    from ckanext.umkm import file_integrity
+    from ckanext.umkm.audit import file_integrity
 
     checked, findings = file_integrity.verify()
     for f in findings:
@@ -172,7 +173,7 @@ def audit() -> None:
 def audit_verify() -> None:
     """Recompute the chain; exit 1 and list the breaks if any entry was
     edited, deleted or inserted outside the portal."""
-    from ckanext.umkm import audit_log
+    from ckanext.umkm.audit import log as audit_log
 
     result = audit_log.verify()
     if result.ok:
@@ -192,7 +193,7 @@ def audit_verify() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
 def audit_export(fmt: str, since: str | None, until: str | None, action: str | None, output: str) -> None:
     """Export the log as the Lampiran's log book (CSV or XLSX)."""
-    from ckanext.umkm import audit_export as export
+    from ckanext.umkm.audit import export
 
     with open(output, "wb") as f:
         count = export.write(f, fmt, since=since, until=until, action=action)
@@ -211,9 +212,10 @@ def mfa_reset(user: str) -> None:
     the recovery codes; the audit log records the reset."""
     import ckan.plugins.toolkit as tk
 
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    from ckanext.umkm import caller
+
     try:
-        tk.get_action("umkm_mfa_disable")({"user": site_user, "ignore_auth": True}, {"id": user})
+        tk.get_action("umkm_mfa_disable")(caller.site_context(), {"id": user})
     except (tk.ObjectNotFound, tk.ValidationError) as e:
         click.echo(f"{user}: {getattr(e, 'error_dict', None) or e}", err=True)
         sys.exit(1)

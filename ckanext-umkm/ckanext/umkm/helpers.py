@@ -9,7 +9,7 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm.validators import as_list
+from ckanext.umkm.metadata.validators import as_list
 
 # Reverse links shown on a record's page: (type of the linking records,
 # their link field, heading msgid).
@@ -39,7 +39,7 @@ BLOK_TITLES = {
 def reference_labels(scheme: str, value: Any) -> list[Any]:
     """Codes of a field as reference records (code, name, level), in order;
     unknown codes (e.g. from an older edition) come back with an empty name."""
-    from ckanext.umkm import reference_codes
+    from ckanext.umkm.metadata import reference_codes
 
     codes = as_list(value)
     known = reference_codes.get_many(scheme, codes) if codes else {}
@@ -146,7 +146,7 @@ def format_moment(value: str | None) -> str:
     """An ISO time in the portal's time zone (WIB by default), e.g. 15-01-2027 09:00 WIB."""
     import datetime
 
-    from ckanext.umkm.release_workflow import timezone
+    from ckanext.umkm.release.workflow import timezone
 
     if not value:
         return ""
@@ -170,7 +170,7 @@ def access_state(package_id: str) -> dict[str, Any] | None:
 
 
 def is_walidata() -> bool:
-    from ckanext.umkm.release_workflow import user_roles
+    from ckanext.umkm.release.workflow import user_roles
 
     user = tk.g.userobj
     return bool(user and (user.sysadmin or "walidata" in user_roles(user)))

@@ -11,20 +11,16 @@ from ckan.lib.plugins import DefaultPermissionLabels, DefaultTranslation
 
 from ckanext.datastore.interfaces import IDatastore
 from ckanext.event_audit.interfaces import IEventAudit
-from ckanext.umkm import (
-    audit_log,
-    cli,
-    file_integrity,
-    helpers,
-    indexing,
-    release_workflow,
-    restricted_access,
-    scoped_extracts,
-    two_factor,
-    validators,
-)
+from ckanext.umkm import caller, cli, helpers
+from ckanext.umkm.access import extracts as scoped_extracts
+from ckanext.umkm.access import gate as restricted_access
+from ckanext.umkm.access import two_factor
 from ckanext.umkm.actions import get_actions
+from ckanext.umkm.audit import file_integrity
+from ckanext.umkm.audit import log as audit_log
 from ckanext.umkm.auth import get_auth_functions
+from ckanext.umkm.metadata import indexing, validators
+from ckanext.umkm.release import workflow as release_workflow
 from ckanext.umkm.views import get_blueprints
 
 
@@ -130,7 +126,7 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
         internal = context.get("umkm_no_redact") or context.get("for_update") or context.get("for_edit") or (
             context.get("ignore_auth") and not context.get("user"))
         if not internal:
-            restricted_access.redact(pkg_dict, restricted_access.context_user(context))
+            restricted_access.redact(pkg_dict, caller.context_user(context))
 
     # IMiddleware: the download route of restricted data goes through the gate.
     def make_middleware(self, app: Any, config: Any) -> Any:

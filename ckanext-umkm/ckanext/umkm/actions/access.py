@@ -14,28 +14,14 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm import access_grants, audit_log, confidentiality, reference_codes
-from ckanext.umkm import release_workflow as workflow
-from ckanext.umkm import restricted_access as gate
+from ckanext.umkm import caller
+from ckanext.umkm.access import confidentiality, gate
+from ckanext.umkm.access import grants as access_grants
+from ckanext.umkm.audit import log as audit_log
+from ckanext.umkm.metadata import reference_codes
+from ckanext.umkm.release import workflow
 
 _ = tk._
-
-
-_user = gate.context_user
-
-
-def _actor(context: dict[str, Any]) -> str:
-    user = _user(context)
-    return user.name if user else (context.get("user") or "")
-
-
-def _request_meta() -> dict[str, Any]:
-    from flask import has_request_context, request
-
-    if not has_request_context():
-        return {"ip": None, "user_agent": None}
-    return {"ip": request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip() or None,
-            "user_agent": request.headers.get("User-Agent")}
 
 
 def _moment(value: Any, field: str) -> datetime.datetime | None:
@@ -131,11 +117,11 @@ def umkm_access_grant_create(context: dict[str, Any], data_dict: dict[str, Any])
     grant = access_grants.insert(
         organization_id=org.id if org else None, user_id=user.id if user else None,
         package_id=pkg.id if pkg else None, regions=regions, sectors=sectors, purpose=purpose,
-        valid_from=start, valid_until=end, created_by=_actor(context), request_id=data_dict.get("request_id"))
-    audit_log.record("grant_create", actor=_actor(context), object_type="grant", object_id=grant["id"],
+        valid_from=start, valid_until=end, created_by=caller.actor_name(context), request_id=data_dict.get("request_id"))
+    audit_log.record("grant_create", actor=caller.actor_name(context), object_type="grant", object_id=grant["id"],
                      target_type="package" if pkg else "organization" if org else "user",
                      target_id=pkg.id if pkg else (org.id if org else user.id if user else ""),
-                     payload={"grant": grant, **_request_meta()})
+                     payload={"grant": grant, **caller.request_meta()})
     model.repo.commit()
     return grant
 
@@ -160,9 +146,9 @@ def umkm_access_grant_renew(context: dict[str, Any], data_dict: dict[str, Any]) 
     if end is None or end <= workflow.now():
         raise tk.ValidationError({"valid_until": [_("The end of validity must be in the future")]})
     updated = access_grants.update(grant["id"], valid_until=end)
-    audit_log.record("grant_renew", actor=_actor(context), object_type="grant", object_id=grant["id"],
+    audit_log.record("grant_renew", actor=caller.actor_name(context), object_type="grant", object_id=grant["id"],
                      target_type="package", target_id=grant["package_id"] or "",
-                     payload={"before": grant["valid_until"], "after": end.isoformat(), **_request_meta()})
+                     payload={"before": grant["valid_until"], "after": end.isoformat(), **caller.request_meta()})
     model.repo.commit()
     return updated or {}
 
@@ -176,11 +162,11 @@ def umkm_access_grant_revoke(context: dict[str, Any], data_dict: dict[str, Any])
     reason = str(data_dict.get("reason") or "").strip()
     if not reason:
         raise tk.ValidationError({"reason": [_("Missing value")]})
-    updated = access_grants.update(grant["id"], revoked_at=workflow.now(), revoked_by=_actor(context),
+    updated = access_grants.update(grant["id"], revoked_at=workflow.now(), revoked_by=caller.actor_name(context),
                                    revoke_reason=reason)
-    audit_log.record("grant_revoke", actor=_actor(context), object_type="grant", object_id=grant["id"],
+    audit_log.record("grant_revoke", actor=caller.actor_name(context), object_type="grant", object_id=grant["id"],
                      target_type="package", target_id=grant["package_id"] or "",
-                     payload={"reason": reason, **_request_meta()})
+                     payload={"reason": reason, **caller.request_meta()})
     model.repo.commit()
     return updated or {}
 
@@ -192,7 +178,7 @@ def umkm_access_grant_list(context: dict[str, Any], data_dict: dict[str, Any]) -
     :param organization_id, user_id, package_id: filters; :param active_only: bool
     """
     tk.check_access("umkm_access_grant_list", context, data_dict)
-    user = _user(context)
+    user = caller.context_user(context)
     org = model.Group.get(str(data_dict["organization_id"])) if data_dict.get("organization_id") else None
     target = model.User.get(str(data_dict["user_id"])) if data_dict.get("user_id") else None
     pkg = model.Package.get(str(data_dict["package_id"])) if data_dict.get("package_id") else None
@@ -211,7 +197,7 @@ def umkm_access_grant_list(context: dict[str, Any], data_dict: dict[str, Any]) -
 def umkm_nda_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """The current statement text and the caller's signatures."""
     tk.check_access("umkm_nda_show", context, data_dict)
-    user = _user(context)
+    user = caller.context_user(context)
     template = confidentiality.current_template()
     model.repo.commit()
     return {"template": template,
@@ -230,7 +216,7 @@ def umkm_nda_sign(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[st
         signature is valid once Walidata approves it
     """
     tk.check_access("umkm_nda_sign", context, data_dict)
-    user = _user(context)
+    user = caller.context_user(context)
     assert user is not None
     errors: dict[str, list[str]] = {}
     fields = {k: str(data_dict.get(k) or "").strip() for k in ("full_name", "nip_nik", "agency", "position")}
@@ -257,7 +243,7 @@ def umkm_nda_sign(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[st
     signed = confidentiality.sign(
         user.id, method="upload" if pdf else "accept", full_name=fields["full_name"], nip_nik=nip,
         agency=fields["agency"], position=fields["position"], controller_duties=True, pdf=pdf,
-        template_version=tk.asint(version) if version not in (None, "") else None, **_request_meta())
+        template_version=tk.asint(version) if version not in (None, "") else None, **caller.request_meta())
     audit_log.record("nda_sign", actor=user.name, object_type="nda", object_id=signed["id"],
                      target_type="user", target_id=user.id,
                      payload={k: signed[k] for k in ("template_version", "method", "full_name", "nip_nik", "agency",
@@ -278,10 +264,10 @@ def umkm_nda_review(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[
     if current["status"] != "pending":
         raise tk.ValidationError({"id": [_("This signature was already reviewed")]})
     approve = tk.asbool(data_dict.get("approve", False))
-    reviewed = confidentiality.review(current["id"], approve=approve, reviewer=_actor(context))
-    audit_log.record("nda_approve" if approve else "nda_reject", actor=_actor(context), object_type="nda",
+    reviewed = confidentiality.review(current["id"], approve=approve, reviewer=caller.actor_name(context))
+    audit_log.record("nda_approve" if approve else "nda_reject", actor=caller.actor_name(context), object_type="nda",
                      object_id=current["id"], target_type="user", target_id=current["user_id"],
-                     payload={"file_sha256": current["file_sha256"], **_request_meta()})
+                     payload={"file_sha256": current["file_sha256"], **caller.request_meta()})
     model.repo.commit()
     return reviewed or {}
 
@@ -296,8 +282,8 @@ def umkm_nda_template_publish(context: dict[str, Any], data_dict: dict[str, Any]
     errors = {k: [_("Missing value")] for k, v in (("title", title), ("body", body)) if not v}
     if errors:
         raise tk.ValidationError(errors)
-    template = confidentiality.publish_template(title, body, created_by=_actor(context))
-    audit_log.record("nda_template_publish", actor=_actor(context), object_type="nda_template",
+    template = confidentiality.publish_template(title, body, created_by=caller.actor_name(context))
+    audit_log.record("nda_template_publish", actor=caller.actor_name(context), object_type="nda_template",
                      object_id=str(template["version"]),
                      payload={"sha256": hashlib.sha256(body.encode()).hexdigest()})
     return template
@@ -311,7 +297,7 @@ def umkm_access_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     tk.check_access("package_show", context, {"id": data_dict.get("id")})
     pkg = tk.get_action("package_show")(dict(context, umkm_no_redact=True, ignore_auth=True),
                                         {"id": data_dict.get("id")})
-    decision = gate.decide(_user(context), pkg)
+    decision = gate.decide(caller.context_user(context), pkg)
     out = decision.as_dict()
     out["restricted"] = gate.is_restricted(pkg)
     out["message"] = None if decision.allowed else gate.message(decision.reason)
@@ -339,22 +325,22 @@ def umkm_audit_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[
 def refuse(context: dict[str, Any], pkg: dict[str, Any], resource_id: str | None, path: str,
            decision: gate.Decision) -> None:
     """Log a refused read and raise NotAuthorized."""
-    audit_log.record("access_refused", actor=_actor(context), object_type="resource", object_id=resource_id or "",
+    audit_log.record("access_refused", actor=caller.actor_name(context), object_type="resource", object_id=resource_id or "",
                      target_type="package", target_id=pkg["id"],
-                     payload={"path": path, "reason": decision.reason, **_request_meta()})
+                     payload={"path": path, "reason": decision.reason, **caller.request_meta()})
     raise tk.NotAuthorized(gate.message(decision.reason))
 
 
 def log_delivery(context: dict[str, Any], pkg: dict[str, Any], resource_id: str, path: str,
                  decision: gate.Decision, rows: int | None, digest: str, extra: dict[str, Any] | None = None) -> None:
-    user = _user(context)
+    user = caller.context_user(context)
     agencies = [a.name for a in gate.user_agencies(user)] if user else []
-    audit_log.record("data_delivered", actor=_actor(context), object_type="resource", object_id=resource_id,
+    audit_log.record("data_delivered", actor=caller.actor_name(context), object_type="resource", object_id=resource_id,
                      target_type="package", target_id=pkg["id"],
                      payload={"path": path, "agency": agencies, "grants": decision.grant_ids,
                               "purpose": decision.purpose, "role": decision.role, "full": decision.full,
                               "scopes": [s.as_dict() for s in decision.scopes], "rows": rows, "sha256": digest,
-                              "dataset": pkg.get("name"), **_request_meta(), **(extra or {})})
+                              "dataset": pkg.get("name"), **caller.request_meta(), **(extra or {})})
 
 
 def _gate_resource(context: dict[str, Any], resource_id: str, path: str
@@ -364,7 +350,7 @@ def _gate_resource(context: dict[str, Any], resource_id: str, path: str
     pkg = gate.resource_package(resource_id)
     if pkg is None or not gate.is_restricted(pkg):
         return pkg, None
-    decision = gate.decide(_user(context), pkg)
+    decision = gate.decide(caller.context_user(context), pkg)
     if not decision.allowed:
         refuse(context, pkg, resource_id, path, decision)
     return pkg, decision
@@ -409,7 +395,7 @@ def resource_view_list(next_action: Callable[..., Any], context: dict[str, Any],
     if context.get("ignore_auth"):
         return views
     pkg = gate.resource_package(str(data_dict.get("id") or ""))
-    if pkg is not None and gate.is_restricted(pkg) and not gate.decide(_user(context), pkg).allowed:
+    if pkg is not None and gate.is_restricted(pkg) and not gate.decide(caller.context_user(context), pkg).allowed:
         return []
     return views
 
@@ -422,7 +408,7 @@ def package_search(next_action: Callable[..., Any], context: dict[str, Any],
     search hooks do not know the caller; the action does)."""
     result = next_action(context, data_dict)
     if not (context.get("ignore_auth") and not context.get("user")):
-        user = _user(context)
+        user = caller.context_user(context)
         for item in result.get("results", []):
             if isinstance(item, dict) and "resources" in item:
                 gate.redact(item, user)

@@ -1,7 +1,8 @@
 """API actions of the metadata exchange: templates, bulk import, INDAH export.
 
-The logic lives in ``ckanext.umkm.metadata_exchange``; these check access and
-translate between the API and it.
+The logic lives in ``ckanext.umkm.metadata`` (``schema_columns``,
+``import_templates``, ``bulk_import``, ``indah_export``); these check access
+and translate between the API and it.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm import metadata_exchange as exchange
+from ckanext.umkm import caller
+from ckanext.umkm.metadata import bulk_import, import_templates, indah_export, schema_columns
 
 _ = tk._
 
 
-def _kind(data_dict: dict[str, Any], kinds: tuple[str, ...] = exchange.KINDS) -> str:
+def _kind(data_dict: dict[str, Any], kinds: tuple[str, ...] = schema_columns.KINDS) -> str:
     kind = str(data_dict.get("kind") or "")
     if kind not in kinds:
         raise tk.ValidationError({"kind": [_("Choose one of: {kinds}").format(kinds=", ".join(kinds))]})
@@ -27,7 +29,7 @@ def _kind(data_dict: dict[str, Any], kinds: tuple[str, ...] = exchange.KINDS) ->
 def _kegiatan(context: dict[str, Any], ref: Any) -> dict[str, Any]:
     if not ref:
         raise tk.ValidationError({"id": [_("Missing value")]})
-    pkg = tk.get_action("package_show")(exchange.child_context(context), {"id": ref})
+    pkg = tk.get_action("package_show")(caller.nested_context(context), {"id": ref})
     if pkg.get("type") != "kegiatan":
         raise tk.ObjectNotFound(_("Kegiatan not found"))
     return pkg
@@ -45,13 +47,13 @@ def umkm_metadata_template(context: dict[str, Any], data_dict: dict[str, Any]) -
     tk.check_access("umkm_metadata_template", context, data_dict)
     kind = _kind(data_dict)
     fmt = str(data_dict.get("format") or "xlsx")
-    if fmt not in exchange.CONTENT_TYPES:
+    if fmt not in import_templates.CONTENT_TYPES:
         raise tk.ValidationError({"format": [_("Choose one of: {kinds}").format(
-            kinds=", ".join(exchange.CONTENT_TYPES))]})
+            kinds=", ".join(import_templates.CONTENT_TYPES))]})
     kegiatan = _kegiatan(context, data_dict["id"]) if data_dict.get("id") else None
-    content = exchange.build_template(kind, fmt, kegiatan)
-    return {"filename": exchange.template_filename(kind, fmt, kegiatan),
-            "content_type": exchange.CONTENT_TYPES[fmt],
+    content = import_templates.build_template(kind, fmt, kegiatan)
+    return {"filename": import_templates.template_filename(kind, fmt, kegiatan),
+            "content_type": import_templates.CONTENT_TYPES[fmt],
             "content": base64.b64encode(content).decode("ascii")}
 
 
@@ -72,13 +74,13 @@ def umkm_metadata_import(context: dict[str, Any], data_dict: dict[str, Any]) -> 
         raise tk.ValidationError({"upload": [_("Upload a .csv or .xlsx file")]})
     kegiatan = _kegiatan(context, data_dict.get("id"))
     filename = getattr(upload, "filename", None) or str(data_dict.get("filename") or "")
-    return exchange.import_rows(context, kegiatan["id"], kind, filename, upload)
+    return bulk_import.import_rows(context, kegiatan["id"], kind, filename, upload)
 
 
 def _record(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     if not data_dict.get("id"):
         raise tk.ValidationError({"id": [_("Missing value")]})
-    return tk.get_action("package_show")(exchange.child_context(context), {"id": data_dict["id"]})
+    return tk.get_action("package_show")(caller.nested_context(context), {"id": data_dict["id"]})
 
 
 @tk.side_effect_free
@@ -89,9 +91,9 @@ def umkm_indah_export(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
     """
     tk.check_access("umkm_indah_export", context, data_dict)
     pkg = _record(context, data_dict)
-    if pkg.get("type") not in exchange.RECORD_TYPES:
+    if pkg.get("type") not in schema_columns.RECORD_TYPES:
         raise tk.ValidationError({"id": [_("Only kegiatan, variabel and indikator records can be exported")]})
-    return exchange.indah_envelope(pkg, context)
+    return indah_export.indah_envelope(pkg, context)
 
 
 @tk.side_effect_free
@@ -105,7 +107,7 @@ def umkm_kegiatan_export(context: dict[str, Any], data_dict: dict[str, Any]) -> 
     pkg = _record(context, data_dict)
     if pkg.get("type") != "kegiatan":
         raise tk.ValidationError({"id": [_("Not a kegiatan record")]})
-    return exchange.kegiatan_bundle(pkg, context)
+    return indah_export.kegiatan_bundle(pkg, context)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm import reference_codes
+from ckanext.umkm.metadata import reference_codes
 
 MAX_LIMIT = 100
 

@@ -13,17 +13,13 @@ import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan.lib import search
 
-from ckanext.umkm import release_checks, release_notifications, release_versions
-from ckanext.umkm import release_workflow as workflow
+from ckanext.umkm import caller
+from ckanext.umkm.release import checks as release_checks
+from ckanext.umkm.release import notifications as release_notifications
+from ckanext.umkm.release import versions as release_versions
+from ckanext.umkm.release import workflow
 
 QUEUES = ("mine", "check", "approve", "scheduled")
-
-
-def _user(context: dict[str, Any]) -> model.User | None:
-    user = context.get("auth_user_obj")
-    if isinstance(user, model.User):
-        return user
-    return model.User.get(context.get("user") or "") if context.get("user") else None
 
 
 def _package(data_dict: dict[str, Any]) -> model.Package:
@@ -107,7 +103,7 @@ def _transition_action(name: str) -> Callable[..., dict[str, Any]]:
     def action(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
         tk.check_access(f"umkm_release_{name}", context, data_dict)
         pkg = _package(data_dict)
-        user = _user(context)
+        user = caller.context_user(context)
         role = workflow.SYSTEM if user is None else workflow.acting_role(user, pkg, transition)
         if role is None:  # ignore_auth callers without a role
             role = workflow.SYSTEM
@@ -173,7 +169,7 @@ def umkm_release_revise(context: dict[str, Any], data_dict: dict[str, Any]) -> d
     """
     tk.check_access("umkm_release_revise", context, data_dict)
     pkg = _package(data_dict)
-    user = _user(context)
+    user = caller.context_user(context)
     if user is None:
         raise tk.NotAuthorized(tk._("Sign in first"))
     role = workflow.acting_role(user, pkg, workflow.REVISE) or "sysadmin"
@@ -211,7 +207,7 @@ def umkm_release_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
     pkg = _package(data_dict)
     row = workflow.get_state(pkg.id)
     state = workflow.serialise(row) or {"state": "released" if not pkg.private else "draft", "version": 0}
-    user = _user(context)
+    user = caller.context_user(context)
     today = workflow.today()
     state["overdue"] = bool(row and row["due"] and row["due"] < today)
     state["id"] = pkg.id
@@ -251,7 +247,7 @@ def umkm_release_queue(context: dict[str, Any], data_dict: dict[str, Any]) -> li
     if queue not in QUEUES:
         raise tk.ValidationError({"queue": [tk._("Choose one of: {kinds}").format(kinds=", ".join(QUEUES))]})
     tk.check_access("umkm_release_queue", context, data_dict)
-    user = _user(context)
+    user = caller.context_user(context)
     assert user is not None
     s, p = workflow.state_table, model.package_table
     query = (sa.select(p.c.id, p.c.name, p.c.title, p.c.type, p.c.owner_org, s.c.state, s.c.due,

@@ -11,17 +11,19 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm import audit_log, release_notifications, two_factor
-from ckanext.umkm import restricted_access as gate
-from ckanext.umkm.release_workflow import now
+from ckanext.umkm import caller
+from ckanext.umkm.access import two_factor
+from ckanext.umkm.audit import log as audit_log
+from ckanext.umkm.release import notifications as release_notifications
+from ckanext.umkm.release.workflow import now
 
 _ = tk._
 
 
 def _target(context: dict[str, Any], data_dict: dict[str, Any]) -> model.User:
     """The user named by ``id`` (default: the caller)."""
-    caller = gate.context_user(context)
-    ref = data_dict.get("id") or (caller.id if caller else None)
+    acting = caller.context_user(context)
+    ref = data_dict.get("id") or (acting.id if acting else None)
     user = model.User.get(ref) if ref else None
     if user is None:
         raise tk.ObjectNotFound(_("User not found"))
@@ -90,8 +92,8 @@ def umkm_mfa_disable(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     user has lost the phone (logged as a reset)."""
     tk.check_access("umkm_mfa_disable", context, data_dict)
     user = _target(context, data_dict)
-    caller = gate.context_user(context)
-    reset = caller is None or caller.id != user.id
+    acting = caller.context_user(context)
+    reset = acting is None or acting.id != user.id
     if not reset:
         try:
             two_factor.verify(user.id, str(data_dict.get("code") or ""))
@@ -100,7 +102,7 @@ def umkm_mfa_disable(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     if not two_factor.disable(user.id):
         raise tk.ValidationError({"code": [two_factor.refusal_message("not_enrolled")]})
     change = "mfa_reset" if reset else "mfa_disabled"
-    audit_log.record(change, actor=caller.name if caller else "", object_type="user", object_id=user.id,
+    audit_log.record(change, actor=acting.name if acting else "", object_type="user", object_id=user.id,
                      payload={"user": user.name})
     _tell(user, change)
     return two_factor.status(user.id)

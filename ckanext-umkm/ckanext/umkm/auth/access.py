@@ -11,9 +11,9 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm import release_workflow as workflow
-from ckanext.umkm import restricted_access as gate
-from ckanext.umkm import two_factor
+from ckanext.umkm import caller
+from ckanext.umkm.access import gate, two_factor
+from ckanext.umkm.release import workflow
 
 AuthResult = dict[str, Any]
 
@@ -22,7 +22,7 @@ def _walidata_only(message: Callable[[], str]) -> Callable[..., AuthResult]:
     """Walidata, logged in with two-step login: whoever manages access to
     restricted data holds the same second factor as those who read it."""
     def auth(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
-        user = gate.context_user(context)
+        user = caller.context_user(context)
         if "walidata" not in workflow.user_roles(user):
             return {"success": False, "msg": message()}
         second = two_factor.requirement(user)
@@ -33,7 +33,7 @@ def _walidata_only(message: Callable[[], str]) -> Callable[..., AuthResult]:
 
 
 def signed_in(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
-    user = gate.context_user(context)
+    user = caller.context_user(context)
     if isinstance(user, model.User) and user.state == model.State.ACTIVE:
         return {"success": True}
     return {"success": False, "msg": tk._("Sign in first")}
@@ -44,7 +44,7 @@ def datastore_search_sql(next_auth: Callable[..., AuthResult], context: dict[str
                          data_dict: dict[str, Any]) -> AuthResult:
     """SQL cannot be limited to a scope: restricted tables are refused to all
     but their custodians."""
-    user = gate.context_user(context)
+    user = caller.context_user(context)
     for name in context.get("table_names", []):
         pkg = gate.resource_package(name)
         if pkg is not None and gate.is_restricted(pkg) and (user is None or not gate.custodian_role(user, pkg)):

@@ -15,16 +15,10 @@ import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm import release_workflow as workflow
+from ckanext.umkm import caller
+from ckanext.umkm.release import workflow
 
 AuthResult = dict[str, Any]
-
-
-def _user(context: dict[str, Any]) -> model.User | None:
-    user = context.get("auth_user_obj")
-    if isinstance(user, model.User):
-        return user
-    return model.User.get(context.get("user") or "") if context.get("user") else None
 
 
 def _package(data_dict: dict[str, Any]) -> model.Package | None:
@@ -41,7 +35,7 @@ def _transition_auth(name: str) -> Callable[..., AuthResult]:
         pkg = _package(data_dict)
         if pkg is None:
             return {"success": False, "msg": tk._("Record not found")}
-        if workflow.acting_role(_user(context), pkg, transition) is None:
+        if workflow.acting_role(caller.context_user(context), pkg, transition) is None:
             roles = ", ".join(r for r in transition.roles if r != workflow.SYSTEM)
             return {"success": False, "msg": tk._("Only {roles} may {transition} this record").format(
                 roles=roles, transition=name)}
@@ -56,7 +50,7 @@ def umkm_release_revise(context: dict[str, Any], data_dict: dict[str, Any]) -> A
     pkg = _package(data_dict)
     if pkg is None:
         return {"success": False, "msg": tk._("Record not found")}
-    if workflow.acting_role(_user(context), pkg, workflow.REVISE) is None:
+    if workflow.acting_role(caller.context_user(context), pkg, workflow.REVISE) is None:
         return {"success": False, "msg": tk._("Only producers of the owning organization start a new version")}
     return {"success": True}
 
@@ -72,7 +66,7 @@ def umkm_release_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Aut
 
 def umkm_release_queue(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
     """``mine`` is any signed-in user's; the review queues are the roles'."""
-    user = _user(context)
+    user = caller.context_user(context)
     if user is None:
         return {"success": False, "msg": tk._("Sign in to see the queues")}
     queue = data_dict.get("queue") or "mine"
@@ -94,7 +88,7 @@ def package_show(next_auth: Callable[..., AuthResult], context: dict[str, Any],
     result = next_auth(context, data_dict)
     if result.get("success"):
         return result
-    user = _user(context)
+    user = caller.context_user(context)
     pkg = context.get("package") or _package(data_dict)
     if user is not None and pkg is not None and workflow.user_roles(user) \
             and workflow.reviewers_may_read(pkg):

@@ -8,7 +8,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm import restricted_access as gate
+from ckanext.umkm import caller
 from ckanext.umkm.auth.access import signed_in
 
 AuthResult = dict[str, Any]
@@ -18,7 +18,7 @@ def _yourself(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
     result = signed_in(context, data_dict)
     if not result["success"]:
         return result
-    user = gate.context_user(context)
+    user = caller.context_user(context)
     target = data_dict.get("id")
     if target and target not in (user.id, user.name):
         return {"success": False, "msg": tk._("Only sysadmins manage another user's two-step login")}

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import ckan.plugins.toolkit as tk
 from flask import Blueprint
+
+
+def view_context() -> dict[str, Any]:
+    """The action context of a view: the signed-in user, or anonymous."""
+    user = tk.current_user
+    if getattr(user, "is_authenticated", False):
+        return {"user": user.name, "auth_user_obj": user}
+    return {"user": "", "auth_user_obj": None}
 
 
 def flash_validation_errors(error: tk.ValidationError) -> None:

@@ -19,21 +19,17 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from flask import Blueprint, Flask, Response, request
 
-from ckanext.umkm import release_workflow as workflow
-from ckanext.umkm import restricted_access as gate
-from ckanext.umkm import scoped_extracts, two_factor
+from ckanext.umkm import caller
+from ckanext.umkm.access import extracts as scoped_extracts
+from ckanext.umkm.access import gate, two_factor
 from ckanext.umkm.actions import access as access_actions
-from ckanext.umkm.views import flash_validation_errors
+from ckanext.umkm.release import workflow
+from ckanext.umkm.views import flash_validation_errors, view_context
 
 PAGE = 10000
 _ = tk._
 
 umkm_access = Blueprint("umkm_access", __name__)
-
-
-def _context() -> dict[str, Any]:
-    return {"user": tk.current_user.name if tk.current_user.is_authenticated else "",
-            "auth_user_obj": tk.current_user if tk.current_user.is_authenticated else None}
 
 
 def _rows(context: dict[str, Any], resource_id: str) -> tuple[list[str], list[list[Any]]]:
@@ -60,7 +56,7 @@ def gated_download(original: Callable[..., Any]) -> Callable[..., Any]:
         pkg = gate.resource_package(resource_id)
         if pkg is None or not gate.is_restricted(pkg):
             return original(package_type, id, resource_id, filename)
-        context = _context()
+        context = view_context()
         try:
             # Visibility of the dataset itself first (a private one is a 404).
             tk.get_action("package_show")(dict(context), {"id": pkg["id"]})
@@ -69,7 +65,7 @@ def gated_download(original: Callable[..., Any]) -> Callable[..., Any]:
         res = next((r for r in pkg["resources"] if r["id"] == resource_id), None)
         if res is None or id not in (pkg["id"], pkg["name"]):
             return tk.abort(404, tk._("Resource not found"))
-        decision = gate.decide(gate.context_user(context), pkg)
+        decision = gate.decide(caller.context_user(context), pkg)
         try:
             if not decision.allowed:
                 access_actions.refuse(context, pkg, resource_id, "download", decision)
@@ -135,7 +131,7 @@ def _walidata_page(refusal: str) -> Any:
     if not tk.current_user.is_authenticated:
         return tk.redirect_to("user.login", came_from=request.path)
     try:
-        tk.check_access("umkm_audit_list", _context(), {})
+        tk.check_access("umkm_audit_list", view_context(), {})
         return None
     except tk.NotAuthorized:
         second = two_factor.requirement(tk.current_user) if "walidata" in workflow.user_roles(
@@ -163,14 +159,14 @@ def statement() -> Any:
 
             data["signed_pdf"] = base64.b64encode(upload.read()).decode()
         try:
-            signed = tk.get_action("umkm_nda_sign")(_context(), data)
+            signed = tk.get_action("umkm_nda_sign")(view_context(), data)
         except tk.ValidationError as e:
             flash_validation_errors(e)
         else:
             tk.h.flash_success(_("Statement signed") if signed["status"] == "valid" else
                                _("Signed statement uploaded: it counts once Walidata approves it"))
             return tk.redirect_to("umkm_access.statement")
-    nda = tk.get_action("umkm_nda_show")(_context(), {})
+    nda = tk.get_action("umkm_nda_show")(view_context(), {})
     return tk.render("umkm/access/statement.html", {"nda": nda, "form": request.form})
 
 
@@ -184,20 +180,20 @@ def grants() -> Any:
         op = request.form.get("op")
         try:
             if op == "create":
-                tk.get_action("umkm_access_grant_create")(_context(), {k: request.form.get(k) for k in (
+                tk.get_action("umkm_access_grant_create")(view_context(), {k: request.form.get(k) for k in (
                     "organization_id", "user_id", "package_id", "regions", "sectors", "purpose", "valid_from",
                     "valid_until")})
                 tk.h.flash_success(_("Access granted"))
             elif op == "revoke":
-                tk.get_action("umkm_access_grant_revoke")(_context(), {"id": request.form.get("id"),
+                tk.get_action("umkm_access_grant_revoke")(view_context(), {"id": request.form.get("id"),
                                                                        "reason": request.form.get("reason")})
                 tk.h.flash_success(_("Grant revoked"))
             elif op == "renew":
-                tk.get_action("umkm_access_grant_renew")(_context(), {"id": request.form.get("id"),
+                tk.get_action("umkm_access_grant_renew")(view_context(), {"id": request.form.get("id"),
                                                                       "valid_until": request.form.get("valid_until")})
                 tk.h.flash_success(_("Grant renewed"))
             elif op in ("approve", "reject"):
-                tk.get_action("umkm_nda_review")(_context(), {"id": request.form.get("id"),
+                tk.get_action("umkm_nda_review")(view_context(), {"id": request.form.get("id"),
                                                               "approve": op == "approve"})
                 tk.h.flash_success(_("Statement reviewed"))
         except tk.ValidationError as e:
@@ -210,9 +206,9 @@ def grants() -> Any:
 
 
 def _grants_page(form: Any) -> dict[str, Any]:
-    from ckanext.umkm import confidentiality
+    from ckanext.umkm.access import confidentiality
 
-    return {"grants": tk.get_action("umkm_access_grant_list")(_context(), {}),
+    return {"grants": tk.get_action("umkm_access_grant_list")(view_context(), {}),
             "pending": confidentiality.signatures(status="pending"), "form": form}
 
 
@@ -227,8 +223,8 @@ def audit() -> Any:
     export = request.args.get("format")
     try:
         if export in ("csv", "xlsx"):
-            tk.check_access("umkm_audit_list", _context(), {})
-            from ckanext.umkm import audit_export
+            tk.check_access("umkm_audit_list", view_context(), {})
+            from ckanext.umkm.audit import export as audit_export
 
             out = io.BytesIO()
             audit_export.write(out, export, since=filters.get("since"), until=filters.get("until"),
@@ -238,7 +234,7 @@ def audit() -> Any:
             return Response(out.getvalue(), mimetype=mimetype, headers={
                 "Content-Disposition": f'attachment; filename="log-book-akses-data.{export}"'})
         page = max(tk.asint(request.args.get("page", 1)), 1)
-        listing = tk.get_action("umkm_audit_list")(_context(), dict(filters, limit=50, offset=(page - 1) * 50))
+        listing = tk.get_action("umkm_audit_list")(view_context(), dict(filters, limit=50, offset=(page - 1) * 50))
     except tk.NotAuthorized as e:
         return tk.abort(403, str(e))
     except tk.ValidationError as e:

@@ -10,21 +10,19 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from flask import Blueprint, Response, request
 
-from ckanext.umkm import metadata_exchange as exchange
+from ckanext.umkm.metadata import bulk_import, import_templates
+from ckanext.umkm.metadata import indah_export as indah
+from ckanext.umkm.views import view_context
 
 _ = tk._
 
 umkm_exchange = Blueprint("umkm_exchange", __name__)
 
 
-def _context() -> dict[str, Any]:
-    return {"user": tk.g.user, "auth_user_obj": tk.g.userobj}
-
-
 def _kegiatan(ref: str) -> dict[str, Any]:
     """The kegiatan of the URL, as the user may see it; 404/403 otherwise."""
     try:
-        pkg = tk.get_action("package_show")(_context(), {"id": ref})
+        pkg = tk.get_action("package_show")(view_context(), {"id": ref})
     except tk.ObjectNotFound:
         return tk.abort(404, _("Kegiatan not found"))
     except tk.NotAuthorized:
@@ -45,17 +43,17 @@ def _download(content: bytes, content_type: str, filename: str) -> Response:
 def template(id: str, kind: str, fmt: str) -> Response:  # noqa: A002 - CKAN's URL parameter name
     kegiatan = _kegiatan(id)
     try:
-        tk.check_access("umkm_metadata_template", _context(), {"id": kegiatan["id"], "kind": kind})
+        tk.check_access("umkm_metadata_template", view_context(), {"id": kegiatan["id"], "kind": kind})
     except tk.NotAuthorized:
         return tk.abort(403, _("Not authorized"))
-    content = exchange.build_template(kind, fmt, kegiatan)
-    return _download(content, exchange.CONTENT_TYPES[fmt], exchange.template_filename(kind, fmt, kegiatan))
+    content = import_templates.build_template(kind, fmt, kegiatan)
+    return _download(content, import_templates.CONTENT_TYPES[fmt], import_templates.template_filename(kind, fmt, kegiatan))
 
 
 @umkm_exchange.route("/kegiatan/<id>/import/<any(variabel, indikator):kind>", methods=["GET", "POST"])
 def import_form(id: str, kind: str) -> Any:  # noqa: A002 - CKAN's URL parameter name
     kegiatan = _kegiatan(id)
-    context = _context()
+    context = view_context()
     try:
         tk.check_access("umkm_metadata_import", context, {"id": kegiatan["id"], "kind": kind})
     except tk.NotAuthorized:
@@ -63,8 +61,8 @@ def import_form(id: str, kind: str) -> Any:  # noqa: A002 - CKAN's URL parameter
 
     extra: dict[str, Any] = {"pkg": kegiatan, "pkg_dict": kegiatan, "kind": kind,
                              "heading": _("Import variables") if kind == "variabel" else _("Import indicators"), "errors": None,
-                             "row_errors": [], "max_rows": exchange.MAX_ROWS,
-                             "max_mb": exchange.MAX_BYTES // (1024 * 1024)}
+                             "row_errors": [], "max_rows": bulk_import.MAX_ROWS,
+                             "max_mb": bulk_import.MAX_BYTES // (1024 * 1024)}
     if request.method == "GET":
         return tk.render("umkm/exchange/import.html", extra_vars=extra)
 
@@ -97,24 +95,24 @@ def _json_download(data: Any, filename: str) -> Response:
 def kegiatan_export(id: str) -> Response:  # noqa: A002 - CKAN's URL parameter name
     kegiatan = _kegiatan(id)
     try:
-        bundle = tk.get_action("umkm_kegiatan_export")(_context(), {"id": kegiatan["id"]})
+        bundle = tk.get_action("umkm_kegiatan_export")(view_context(), {"id": kegiatan["id"]})
     except tk.NotAuthorized:
         return tk.abort(403, _("You may not see this record"))
-    return _json_download(bundle, exchange.envelope_filename(kegiatan, bundle=True))
+    return _json_download(bundle, indah.envelope_filename(kegiatan, bundle=True))
 
 
 @umkm_exchange.route("/<any(kegiatan, variabel, indikator):package_type>/<id>/indah.json")
 def indah_export(package_type: str, id: str) -> Response:  # noqa: A002 - CKAN's URL parameter name
     try:
-        pkg = tk.get_action("package_show")(_context(), {"id": id})
+        pkg = tk.get_action("package_show")(view_context(), {"id": id})
         if pkg.get("type") != package_type:
             raise tk.ObjectNotFound()
-        envelope = tk.get_action("umkm_indah_export")(_context(), {"id": pkg["id"]})
+        envelope = tk.get_action("umkm_indah_export")(view_context(), {"id": pkg["id"]})
     except tk.ObjectNotFound:
         return tk.abort(404, _("Record not found"))
     except tk.NotAuthorized:
         return tk.abort(403, _("You may not see this record"))
-    return _json_download(envelope, exchange.envelope_filename(pkg))
+    return _json_download(envelope, indah.envelope_filename(pkg))
 
 
 def get_blueprints() -> list[Blueprint]:

@@ -10,13 +10,11 @@ from __future__ import annotations
 import ckan.plugins.toolkit as tk
 from flask import Blueprint, jsonify, request
 
+from ckanext.umkm.views import view_context
+
 reference = Blueprint("umkm_reference", __name__)
 
 LIMIT = 20
-
-
-def _context() -> dict:
-    return {"user": tk.g.user}
 
 
 @reference.route("/api/umkm/reference/autocomplete")
@@ -30,7 +28,7 @@ def autocomplete():  # noqa: ANN201 - a Flask view
             params = {"q": q, "scheme": scheme, "limit": LIMIT}
             if level:
                 params["level"] = level
-            results += tk.get_action("umkm_reference_autocomplete")(_context(), params)
+            results += tk.get_action("umkm_reference_autocomplete")(view_context(), params)
     except tk.ValidationError as e:
         return jsonify({"error": e.error_dict}), 400
     results.sort(key=lambda r: (not r["code"].startswith(q), r["code"]))
@@ -50,7 +48,7 @@ def package_autocomplete():  # noqa: ANN201 - a Flask view
     # Only plain words reach the query parser: no Solr syntax from users.
     words = [w.lower() for w in q.split() if w.isalnum()]
     query = " AND ".join(f"(title_ngram:{w} OR name:{w}*)" for w in words)
-    result = tk.get_action("package_search")(_context(), {
+    result = tk.get_action("package_search")(view_context(), {
         "q": query or "*:*",
         "fq": f"+dataset_type:{kind}", "rows": LIMIT, "include_private": True,
         "fl": "id,name,title"})

@@ -10,17 +10,13 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from flask import Blueprint, Response, request
 
-from ckanext.umkm import release_workflow as workflow
 from ckanext.umkm.actions.release import QUEUES
-from ckanext.umkm.views import flash_validation_errors
+from ckanext.umkm.release import workflow
+from ckanext.umkm.views import flash_validation_errors, view_context
 
 _ = tk._
 
 umkm_release = Blueprint("umkm_release", __name__)
-
-
-def _context() -> dict[str, Any]:
-    return {"user": tk.g.user, "auth_user_obj": tk.g.userobj}
 
 
 @umkm_release.route("/rilis/<id>/<any(submit, return, pass, approve, release, withdraw, reopen, revise):transition>",
@@ -30,8 +26,8 @@ def transition(id: str, transition: str) -> Any:  # noqa: A002 - CKAN's URL para
     data = {"id": id, **{k: request.form.get(k) for k in ("note", "release_at", "justification", "version")
                          if request.form.get(k) not in (None, "")}}
     try:
-        pkg = tk.get_action("package_show")(_context(), {"id": id})
-        result = tk.get_action(f"umkm_release_{transition}")(_context(), data)
+        pkg = tk.get_action("package_show")(view_context(), {"id": id})
+        result = tk.get_action(f"umkm_release_{transition}")(view_context(), data)
     except tk.ObjectNotFound:
         return tk.abort(404, _("Record not found"))
     except tk.NotAuthorized as e:
@@ -54,20 +50,20 @@ def queue(queue: str | None = None) -> Any:
     available = []
     for name in QUEUES:
         try:
-            tk.check_access("umkm_release_queue", _context(), {"queue": name})
+            tk.check_access("umkm_release_queue", view_context(), {"queue": name})
             available.append(name)
         except tk.NotAuthorized:
             continue
     queue = queue or ("check" if "check" in available else "approve" if "approve" in available else "mine")
     if queue not in available:
         return tk.abort(403, _("Not authorized"))
-    items = tk.get_action("umkm_release_queue")(_context(), {"queue": queue})
+    items = tk.get_action("umkm_release_queue")(view_context(), {"queue": queue})
     return tk.render("umkm/release/queue.html", {"queue": queue, "queues": available, "items": items})
 
 
 @umkm_release.route("/rilis")
 def calendar() -> Any:
-    data = tk.get_action("umkm_release_calendar")(_context(), {})
+    data = tk.get_action("umkm_release_calendar")(view_context(), {})
     return tk.render("umkm/release/calendar.html", {"calendar": data})
 
 
@@ -76,7 +72,7 @@ def calendar_ics() -> Response:
     """The schedule as an iCalendar feed (one event per scheduled or recent release)."""
     from icalendar import Calendar, Event
 
-    data = tk.get_action("umkm_release_calendar")(_context(), {})
+    data = tk.get_action("umkm_release_calendar")(view_context(), {})
     site = tk.config.get("ckan.site_url", "").rstrip("/")
     cal = Calendar()
     cal.add("prodid", "-//Portal Satu Data UMKM//Kalender Rilis//ID")

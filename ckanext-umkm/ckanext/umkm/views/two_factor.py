@@ -19,16 +19,13 @@ from ckan.views.user import next_page_or_default, regenerate_session, rotate_tok
 from flask import Blueprint, request
 from flask_login import login_user
 
-from ckanext.umkm import audit_log, two_factor
-from ckanext.umkm.views import flash_validation_errors
+from ckanext.umkm.access import two_factor
+from ckanext.umkm.audit import log as audit_log
+from ckanext.umkm.views import flash_validation_errors, view_context
 
 _ = tk._
 
 umkm_mfa = Blueprint("umkm_mfa", __name__)
-
-
-def _context() -> dict[str, Any]:
-    return {"user": tk.current_user.name, "auth_user_obj": tk.current_user}
 
 
 def login_step() -> Any:
@@ -106,19 +103,19 @@ def manage() -> Any:
         op = request.form.get("op")
         try:
             if op == "setup":
-                extra["setup"] = tk.get_action("umkm_mfa_setup")(_context(), {})
+                extra["setup"] = tk.get_action("umkm_mfa_setup")(view_context(), {})
             elif op == "confirm":
-                result = tk.get_action("umkm_mfa_confirm")(_context(), {"code": request.form.get("code"),
+                result = tk.get_action("umkm_mfa_confirm")(view_context(), {"code": request.form.get("code"),
                                                                         "password": request.form.get("password")})
                 tk.h.flash_success(_("Two-step login is on"))
                 extra["recovery_codes"] = result["recovery_codes"]
             elif op == "disable":
-                tk.get_action("umkm_mfa_disable")(_context(), {"code": request.form.get("code")})
+                tk.get_action("umkm_mfa_disable")(view_context(), {"code": request.form.get("code")})
                 tk.h.flash_success(_("Two-step login is off"))
                 return tk.redirect_to("umkm_mfa.manage")
         except tk.ValidationError as e:
             flash_validation_errors(e)
-    status = tk.get_action("umkm_mfa_show")(_context(), {})
+    status = tk.get_action("umkm_mfa_show")(view_context(), {})
     if not status["enrolled"] and "setup" not in extra:
         extra["setup"] = two_factor.pending_setup(user)
     return tk.render("umkm/two_factor/manage.html", {"status": status, "user_dict": {"name": user.name}, **extra})
@@ -129,10 +126,10 @@ def _manage_other(ref: str) -> Any:
     reset for a user who lost the phone and the recovery codes."""
     try:
         if request.method == "POST":
-            tk.get_action("umkm_mfa_disable")(_context(), {"id": ref})
+            tk.get_action("umkm_mfa_disable")(view_context(), {"id": ref})
             tk.h.flash_success(_("Two-step login reset: the user sets it up again"))
             return tk.redirect_to("umkm_mfa.manage", user=ref)
-        status = tk.get_action("umkm_mfa_show")(_context(), {"id": ref})
+        status = tk.get_action("umkm_mfa_show")(view_context(), {"id": ref})
     except tk.NotAuthorized as e:
         return tk.abort(403, str(e))
     except tk.ObjectNotFound as e:

@@ -3,7 +3,7 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
-from ckanext.umkm.reference_codes import metadata
+from ckanext.umkm.metadata.reference_codes import metadata
 from sqlalchemy import engine_from_config, pool
 
 # this is the Alembic Config object, which provides

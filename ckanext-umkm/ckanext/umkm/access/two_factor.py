@@ -37,7 +37,7 @@ import segno
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
-from ckanext.umkm.release_workflow import now
+from ckanext.umkm.release.workflow import now
 
 # Not CKAN's metadata: CKAN's test resets must not touch this table.
 metadata = sa.MetaData()

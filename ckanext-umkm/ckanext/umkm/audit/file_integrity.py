@@ -19,7 +19,7 @@ from typing import Any
 import ckan.model as model
 import sqlalchemy as sa
 
-from ckanext.umkm.release_workflow import now
+from ckanext.umkm.release.workflow import now
 
 SPDX_SHA256 = "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
 
@@ -103,7 +103,7 @@ class Finding:
 
 def verify() -> tuple[int, list[Finding]]:
     """Re-hash every stored file; returns (files checked, findings)."""
-    from ckanext.umkm import audit_log
+    from ckanext.umkm.audit import log as audit_log
 
     r = model.resource_table
     rows = model.Session.execute(

@@ -8,7 +8,7 @@ import datetime
 import io
 from typing import IO, Any
 
-from ckanext.umkm import audit_log
+from ckanext.umkm.audit import log as audit_log
 
 COLUMNS = [
     ("seq", "No."), ("timestamp", "Waktu (UTC)"), ("action", "Kegiatan"), ("actor", "Pengguna"),

@@ -35,9 +35,11 @@ import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm import access_grants, access_scope, confidentiality, two_factor
-from ckanext.umkm import release_workflow as workflow
-from ckanext.umkm.access_scope import Scope
+from ckanext.umkm.access import confidentiality, two_factor
+from ckanext.umkm.access import grants as access_grants
+from ckanext.umkm.access import scope as access_scope
+from ckanext.umkm.access.scope import Scope
+from ckanext.umkm.release import workflow
 
 RESTRICTED_ACCESS = ("terbatas", "tertutup")
 
@@ -176,22 +178,6 @@ def decide(user: model.User | None, pkg_dict: dict[str, Any]) -> Decision:
             cache = g._umkm_access = {}
         cache[key] = decision
     return decision
-
-
-def context_user(context: dict[str, Any] | None) -> model.User | None:
-    context = context or {}
-    user = context.get("auth_user_obj")
-    if isinstance(user, model.User):
-        return user
-    name = context.get("user")
-    if name:
-        return model.User.get(name)
-    from flask import has_request_context
-
-    if has_request_context():
-        current = tk.current_user
-        return current if isinstance(current, model.User) else None
-    return None
 
 
 def redact(pkg_dict: dict[str, Any], user: model.User | None) -> None:

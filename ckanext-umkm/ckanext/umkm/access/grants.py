@@ -19,8 +19,8 @@ from typing import Any
 import ckan.model as model
 import sqlalchemy as sa
 
-from ckanext.umkm import access_scope
-from ckanext.umkm.release_workflow import now
+from ckanext.umkm.access import scope as access_scope
+from ckanext.umkm.release.workflow import now
 
 # Not CKAN's metadata: CKAN's test resets must not touch these tables.
 metadata = sa.MetaData()

@@ -18,7 +18,7 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm.validators import as_list
+from ckanext.umkm.metadata.validators import as_list
 
 # Multi-valued fields of the schemas (docs/metadata-standard-design.md).
 LINK_FIELDS = ("kegiatan", "variabel", "indikator", "variabel_pembangun",
@@ -77,7 +77,8 @@ def _without_links(text: str) -> str:
 
 
 def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
-    from ckanext.umkm import reference_codes, restricted_access
+    from ckanext.umkm.access import gate as restricted_access
+    from ckanext.umkm.metadata import reference_codes
 
     if restricted_access.is_restricted(pkg_dict):
         # Where a restricted file lives is nobody's search term, and the
@@ -132,7 +133,7 @@ def _decoded(value: Any) -> list[str]:
 
 def name_facet_items(search_results: dict) -> dict:
     """Facet items of code fields show names, not bare codes."""
-    from ckanext.umkm import reference_codes
+    from ckanext.umkm.metadata import reference_codes
 
     facets = search_results.get("search_facets") or {}
     for field, scheme in FACET_SCHEMES.items():
@@ -187,7 +188,7 @@ def publisher_type(agency_type: str | None, region: str) -> str | None:
     if agency_type in PUBLISHER_TYPES:
         return PUBLISHER_TYPES[agency_type]
     if agency_type in ("PEMERINTAH_KABUPATEN_KOTA", "PEMERINTAH_DESA") and len(region) >= 5:
-        from ckanext.umkm import reference_codes
+        from ckanext.umkm.metadata import reference_codes
 
         regency = reference_codes.get("wilayah", region[:5])
         if regency is not None:

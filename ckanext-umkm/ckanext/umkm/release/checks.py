@@ -33,9 +33,9 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 import requests
 
-from ckanext.umkm import reference_codes
-from ckanext.umkm import release_workflow as workflow
-from ckanext.umkm.validators import as_list
+from ckanext.umkm.metadata import reference_codes
+from ckanext.umkm.metadata.validators import as_list
+from ckanext.umkm.release import workflow
 
 _ = tk._
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ckanext.umkm import reference_codes
+from ckanext.umkm.metadata import reference_codes
 
 Prefixes = tuple[str, ...] | None
 

@@ -17,8 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ckanext.umkm import reference_codes, release_checks
-from ckanext.umkm.access_scope import Scope
+from ckanext.umkm.access.scope import Scope
+from ckanext.umkm.metadata import reference_codes
+from ckanext.umkm.release import checks as release_checks
 
 
 class Unscoped(Exception):

@@ -20,7 +20,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 
-from ckanext.umkm.release_workflow import now
+from ckanext.umkm.release.workflow import now
 
 # Not CKAN's metadata: CKAN's test resets must not touch these tables.
 metadata = sa.MetaData()

@@ -18,7 +18,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from werkzeug.datastructures import FileStorage
 
-from ckanext.umkm import release_workflow as workflow
+from ckanext.umkm import caller
+from ckanext.umkm.release import workflow
 
 # Not copied between versions: identity, CKAN's bookkeeping, computed keys.
 SKIP = {"id", "name", "resources", "revision_id", "metadata_created", "metadata_modified", "creator_user_id",
@@ -27,11 +28,6 @@ SKIP = {"id", "name", "resources", "revision_id", "metadata_created", "metadata_
 RESOURCE_SKIP = {"id", "package_id", "created", "metadata_modified", "last_modified", "position",
                  "datastore_active", "datastore_contains_all_records_of_source", "url", "url_type", "upload",
                  "tracking_summary", "cache_url", "cache_last_updated", "size", "mimetype"}
-
-
-def _site_context() -> dict[str, Any]:
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-    return {"user": site_user["name"], "ignore_auth": True}
 
 
 def _copy_resources(context: dict[str, Any], source: dict[str, Any], target_id: str) -> None:
@@ -64,7 +60,7 @@ def start(context: dict[str, Any], pkg: model.Package, user: model.User, role: s
         raise tk.ValidationError({"state": [tk._("Only a released record gets a new version")]})
     if workflow.open_revision(pkg.id):
         raise tk.ValidationError({"id": [tk._("A new version of this record is already being prepared")]})
-    source = tk.get_action("package_show")(_site_context(), {"id": pkg.id})
+    source = tk.get_action("package_show")(caller.site_context(), {"id": pkg.id})
     number = len(workflow.revisions(pkg.id)) + 1
     suffix = f"-revisi-{number}"
     data = _fields(source)
@@ -78,7 +74,7 @@ def start(context: dict[str, Any], pkg: model.Package, user: model.User, role: s
     workflow.record_step(pkg, "revise", user=user, role=role,
                          note=tk._("New version in preparation: {name}").format(name=copy["name"]))
     model.repo.commit()
-    return tk.get_action("package_show")(_site_context(), {"id": copy["id"]})
+    return tk.get_action("package_show")(caller.site_context(), {"id": copy["id"]})
 
 
 def publish(copy: model.Package, user: model.User | None, role: str) -> model.Package | None:
@@ -90,7 +86,7 @@ def publish(copy: model.Package, user: model.User | None, role: str) -> model.Pa
     public = model.Package.get(row["revision_of"])
     if public is None or public.state != "active":
         return None
-    context = _site_context()
+    context = caller.site_context()
     source = tk.get_action("package_show")(context, {"id": copy.id})
     current = tk.get_action("package_show")(context, {"id": public.id})
     note = tk._("New version released (from {name}); previous version had {count} resources").format(

@@ -338,7 +338,7 @@ SCHEME_NAMES = {"wilayah": "region", "kbli": "KBLI"}
 
 @scheming_validator
 def umkm_reference_code(field: dict, schema: dict) -> Validator:
-    from ckanext.umkm import reference_codes
+    from ckanext.umkm.metadata import reference_codes
 
     scheme = field["reference_scheme"]
     levels = field.get("reference_levels") or []
@@ -454,7 +454,7 @@ def _check_stages(data: dict, errors: dict) -> None:
 
 
 def _check_value_domain(data: dict, errors: dict) -> None:
-    from ckanext.umkm import reference_codes
+    from ckanext.umkm.metadata import reference_codes
 
     has_rows = any(not is_empty(row.get("kode")) for row in _rows(data, "value_domain").values())
     reference = _extra(data, "value_domain_reference")
