@@ -40,6 +40,8 @@ INSTALL_REQUIRES = [
     "pyotp==2.9.0",
     "segno==1.6.6",
     "cryptography==50.0.2",
+    # Uploaded signed statements are parsed before Walidata opens them.
+    "pypdf==7.1.1",
     # frictionless needs pydantic 2; the newest needs a typing-extensions newer than CKAN pins.
     "pydantic==2.10.6",
 ]

@@ -374,7 +374,8 @@ def cmd_bootstrap() -> None:
             with open(token_file, encoding="utf-8") as f:
                 token = f.read().strip()
         owner = api_token.get_user_from_token(token, update_access_time=False) if token else None
-        if owner is not None and owner.sysadmin and owner.state == "active":
+        claims = (api_token.decode(token) or {}) if token else {}
+        if owner is not None and owner.sysadmin and owner.state == "active" and claims.get("umkm_service"):
             log("xloader API token is valid")
             return
         result = tk.get_action("api_token_create")(dict(context), {"user": site_user["name"], "name": "xloader"})

@@ -121,16 +121,21 @@ def release_scheduler(interval: int) -> None:
 
     import ckan.model as model
 
-    from ckanext.umkm.audit import file_integrity
+    from ckanext.umkm.audit import checkpoints, file_integrity
 
     log = logging.getLogger("ckanext.umkm.release")
-    click.echo(f"release scheduler: looking every {interval}s; verifying stored files daily")
+    click.echo(f"release scheduler: looking every {interval}s; verifying stored files daily; "
+               "signing audit checkpoints hourly")
     last_verified = 0.0
     while True:
         try:
             for name in _publish_due():
                 log.info("released %s at its scheduled time", name)
                 click.echo(f"released {name}", err=False)
+            if checkpoints.configured() and checkpoints.due():
+                entry = checkpoints.write()
+                if entry:
+                    log.info("audit checkpoint at entry %s", entry["seq"])
             if time.time() - last_verified >= 86400:
                 last_verified = time.time()
                 checked, findings = file_integrity.verify()
@@ -171,18 +176,36 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Recompute the chain; exit 1 and list the breaks if any entry was
-    edited, deleted or inserted outside the portal."""
+    """Recompute the chain and check it against the signed checkpoints; exit
+    1 and list the breaks if any entry was edited, deleted or inserted
+    outside the portal, or the chain was rewritten or cut short."""
     from ckanext.umkm.audit import log as audit_log
 
     result = audit_log.verify()
+    anchor = (f"; last valid checkpoint {result.last_checkpoint['at']} at entry {result.last_checkpoint['seq']}"
+              if result.last_checkpoint else "; no valid checkpoint")
     if result.ok:
-        click.echo(f"audit log intact: {result.links} entries")
+        click.echo(f"audit log intact: {result.links} entries, {result.checkpoints} checkpoints{anchor}")
         return
     for problem in result.problems:
         click.echo(problem, err=True)
-    click.echo(f"audit log BROKEN: {len(result.problems)} problems in {result.links} entries", err=True)
+    click.echo(f"audit log BROKEN: {len(result.problems)} problems in {result.links} entries{anchor}", err=True)
     sys.exit(1)
+
+
+@audit.command("checkpoint")
+@click.option("--force", is_flag=True, help="Write one even if the chain has not grown.")
+def audit_checkpoint(force: bool) -> None:
+    """Sign the chain's head and append it to the checkpoint log book
+    (the release scheduler does this every hour)."""
+    from ckanext.umkm.audit import checkpoints
+
+    entry = checkpoints.write(force=force)
+    if entry is None:
+        click.echo("no new entries since the last checkpoint")
+        return
+    click.echo(f"checkpoint at entry {entry['seq']} ({entry['events']} entries) signed by key {entry['key_id']}, "
+               f"appended to {checkpoints.checkpoint_file()}")
 
 
 @audit.command("export")
@@ -191,11 +214,18 @@ def audit_verify() -> None:
 @click.option("--until", help="Before this date (YYYY-MM-DD).")
 @click.option("--action", help="Only this event, e.g. data_delivered (log book penyerahan data).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
-def audit_export(fmt: str, since: str | None, until: str | None, action: str | None, output: str) -> None:
+@click.option("--lang", help="Language of the book (default: the portal's, ckan.locale_default).")
+def audit_export(fmt: str, since: str | None, until: str | None, action: str | None, output: str,
+                 lang: str | None) -> None:
     """Export the log as the Lampiran's log book (CSV or XLSX)."""
+    import ckan.plugins.toolkit as tk
+
     from ckanext.umkm.audit import export
 
-    with open(output, "wb") as f:
+    # The book speaks the portal's language, as its pages do.
+    lang = lang or tk.config.get("ckan.locale_default") or "id"
+    flask_app = click.get_current_context().meta["flask_app"]
+    with flask_app.test_request_context(environ_overrides={"CKAN_LANG": lang}), open(output, "wb") as f:
         count = export.write(f, fmt, since=since, until=until, action=action)
     click.echo(f"{count} entries written to {output}")
 
@@ -220,6 +250,41 @@ def mfa_reset(user: str) -> None:
         click.echo(f"{user}: {getattr(e, 'error_dict', None) or e}", err=True)
         sys.exit(1)
     click.echo(f"{user}: two-step login reset; the user sets it up again at the next restricted read")
+
+
+@mfa.command("rekey")
+def mfa_rekey() -> None:
+    """Re-encrypt every two-step login secret with the first key of
+    ckanext.umkm.mfa.encryption_keys (after adding a new key in front); the
+    old keys can then be removed."""
+    from ckanext.umkm.access import two_factor
+
+    done, unreadable = two_factor.rekey()
+    click.echo(f"{done} secrets re-encrypted with the current key; {unreadable} unreadable")
+    if unreadable:
+        click.echo("unreadable secrets belong to users who must set two-step login up again "
+                   "(ckan umkm mfa reset USER)", err=True)
+        sys.exit(1)
+
+
+@umkm.command("service-token")
+@click.option("--check", "token", help="Exit 0 if TOKEN is a valid service token, 1 if not (nothing created).")
+def service_token(token: str | None) -> None:
+    """Print a new API token for the portal's own services (the DataStore
+    loader): the site user's, with the signed service claim."""
+    import ckan.plugins.toolkit as tk
+    from ckan.lib import api_token
+
+    from ckanext.umkm import caller
+    from ckanext.umkm.access import two_factor
+
+    context = caller.site_context()
+    if token is not None:
+        owner = api_token.get_user_from_token(token, update_access_time=False)
+        claims = api_token.decode(token) or {}
+        sys.exit(0 if two_factor.is_site_user(owner) and claims.get(two_factor.SERVICE_CLAIM) else 1)
+    result = tk.get_action("api_token_create")(context, {"user": context["user"], "name": "layanan-portal"})
+    click.echo(result["token"])
 
 
 def get_commands() -> list[click.Command]:

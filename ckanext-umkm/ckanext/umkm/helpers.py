@@ -205,13 +205,45 @@ def grant_dataset(grant: dict[str, Any]) -> str:
 
 
 def audit_label(action: str) -> str:
-    _ = tk._
-    return {"data_delivered": _("Data delivered"), "access_refused": _("Access refused"),
-            "grant_create": _("Access granted"), "grant_renew": _("Grant renewed"),
-            "grant_revoke": _("Grant revoked"), "nda_sign": _("Statement signed"),
-            "nda_approve": _("Statement approved"), "nda_reject": _("Statement rejected"),
-            "nda_template_publish": _("New statement version"), "file_modified": _("File modified outside the portal"),
-            "file_missing": _("File missing")}.get(action, action)
+    from ckanext.umkm.audit import labels
+
+    return labels.event(action)
+
+
+def audit_events() -> tuple[str, ...]:
+    from ckanext.umkm.audit import labels
+
+    return labels.EVENTS
+
+
+def audit_details(event: dict[str, Any]) -> str:
+    from ckanext.umkm.audit import labels
+
+    return labels.details(event, labels.Names())
+
+
+def audit_actor(name: str | None) -> str:
+    from ckanext.umkm.audit import labels
+
+    return labels.actor(name)
+
+
+def audit_reason(code: str | None) -> str:
+    from ckanext.umkm.audit import labels
+
+    return labels.reason(code)
+
+
+def audit_path(code: str | None) -> str:
+    from ckanext.umkm.audit import labels
+
+    return labels.path(code)
+
+
+def dataset_title(ref: str | None) -> str:
+    from ckanext.umkm.audit import labels
+
+    return labels.Names().dataset(ref)
 
 
 def get_helpers() -> dict[str, Callable[..., Any]]:
@@ -236,4 +268,10 @@ def get_helpers() -> dict[str, Callable[..., Any]]:
         "umkm_grant_holder": grant_holder,
         "umkm_grant_dataset": grant_dataset,
         "umkm_audit_label": audit_label,
+        "umkm_audit_events": audit_events,
+        "umkm_audit_details": audit_details,
+        "umkm_audit_actor": audit_actor,
+        "umkm_audit_reason": audit_reason,
+        "umkm_audit_path": audit_path,
+        "umkm_dataset_title": dataset_title,
     }

@@ -24,8 +24,10 @@ from ckanext.umkm.release import workflow as release_workflow
 from ckanext.umkm.views import get_blueprints
 
 
+@tk.blanket.config_declarations
 class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin):
     p.implements(p.IConfigurer)
+    p.implements(p.IConfigurable)
     p.implements(p.IClick)
     p.implements(p.ITranslation)
     p.implements(p.IActions)
@@ -47,6 +49,10 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "umkm")
+
+    # IConfigurable: no portal without the key of two-step login's secrets.
+    def configure(self, config: tk.CKANConfig) -> None:
+        two_factor.encryption_keys()
 
     # IClick
     def get_commands(self) -> list:
@@ -111,13 +117,16 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
             file_integrity.record(res)
 
     # IResourceController: the SHA-256 of each file CKAN stores.
+    # (CKAN has committed the resource unless the caller defers the commit.)
     def after_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
         file_integrity.record(resource)
-        model.Session.commit()
+        if not context.get("defer_commit"):
+            model.Session.commit()
 
     def after_resource_update(self, context: Any, resource: dict[str, Any]) -> None:
         file_integrity.record(resource)
-        model.Session.commit()
+        if not context.get("defer_commit"):
+            model.Session.commit()
 
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         indexing.add_national_keys(pkg_dict)
@@ -128,7 +137,8 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
         if not internal:
             restricted_access.redact(pkg_dict, caller.context_user(context))
 
-    # IMiddleware: the download route of restricted data goes through the gate.
+    # IMiddleware: the download views of restricted data go through the gate;
+    # the client's address is believed as far as the trusted proxies go.
     def make_middleware(self, app: Any, config: Any) -> Any:
         from flask import Flask
 
@@ -136,6 +146,7 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
             from ckanext.umkm.views.access import install_gate
 
             install_gate(app)
+            caller.install_proxy_fix(app)
         return app
 
     # IAuthenticator: users with two-step login on give a code after the password.
@@ -148,9 +159,13 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
         two_factor.forget_session()
 
     # IApiToken: a token created by a two-step login carries that in its signed claims.
+    # A token of the site user made on the server is the portal's own services'.
     def postprocess_api_token(self, data: dict[str, Any], jti: str, data_dict: dict[str, Any]) -> dict[str, Any]:
-        if two_factor.backs_new_token(model.User.get(data_dict.get("user"))):
+        owner = model.User.get(data_dict.get("user"))
+        if two_factor.backs_new_token(owner):
             data[two_factor.TOKEN_CLAIM] = True
+        if two_factor.service_token_claim(owner):
+            data[two_factor.SERVICE_CLAIM] = True
         return data
 
     # IEventAudit: events are stored in a hash chain.

@@ -6,7 +6,11 @@ is the Lampiran's text, adapted to the portal. A user signs the current
 version either in the portal (name, NIP/NIK, agency, position, time, IP and
 user agent are recorded; valid at once) or by uploading the signed PDF
 (stored outside the web root with its SHA-256; valid once Walidata approves
-it). A new version requires signing again before further access.
+it, after reading it on the portal: only Walidata may open it). An uploaded
+statement must be a PDF that pypdf can read, unencrypted, of at most
+``ckanext.umkm.nda.max_pdf_mb`` (5) MB and ``ckanext.umkm.nda.max_pdf_pages``
+(10) pages, without scripts, launch actions or embedded files. A new version
+requires signing again before further access.
 """
 
 from __future__ import annotations
@@ -116,6 +120,65 @@ def valid_signature(user_id: str) -> dict[str, Any] | None:
     return _iso(row, ("signed_at", "reviewed_at")) if row else None
 
 
+# What a signed statement has no business holding: scripts, actions that
+# start programs, attached files.
+# (Markers long enough not to turn up by chance inside compressed streams.)
+ACTIVE_CONTENT = (b"/JavaScript", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA")
+ACTIVE_ACTIONS = ("/JavaScript", "/Launch")
+
+
+def check_pdf(data: bytes) -> str | None:
+    """Why ``data`` is not acceptable as a signed statement, or None."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.generic import DictionaryObject
+
+    _ = tk._
+    limit_mb = tk.asint(tk.config.get("ckanext.umkm.nda.max_pdf_mb", 5))
+    max_pages = tk.asint(tk.config.get("ckanext.umkm.nda.max_pdf_pages", 10))
+    if len(data) > limit_mb * 1024 * 1024:
+        return _("The signed statement is larger than {size} MB").format(size=limit_mb)
+    if not data.startswith(b"%PDF-"):
+        return _("The signed statement must be a PDF")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            return _("The signed statement is password-protected: upload it without a password")
+        pages = len(reader.pages)
+        catalog = reader.trailer["/Root"]
+        names = catalog.get("/Names")
+        names = names.get_object() if names is not None else DictionaryObject()
+        opening = catalog.get("/OpenAction")
+        opening = opening.get_object() if opening is not None else None
+        # (Signature form fields, as electronic signatures make, are fine.)
+        active = any(k in names for k in ("/JavaScript", "/EmbeddedFiles")) or "/AA" in catalog or (
+            isinstance(opening, DictionaryObject) and opening.get("/S") in ACTIVE_ACTIONS)
+        for page in reader.pages:
+            if "/AA" in page:
+                active = True
+            for annotation in page.get("/Annots") or []:
+                action = annotation.get_object().get("/A")
+                if action is not None and action.get_object().get("/S") in ACTIVE_ACTIONS:
+                    active = True
+    except Exception:  # noqa: BLE001 - pypdf raises many kinds of error on a broken file
+        return _("The signed statement is not a readable PDF")
+    if not 1 <= pages <= max_pages:
+        return _("The signed statement has {pages} pages; at most {max} are accepted").format(
+            pages=pages, max=max_pages)
+    if active or any(marker in data for marker in ACTIVE_CONTENT):
+        return _("The signed statement holds scripts, actions or attached files: print it to a plain PDF")
+    return None
+
+
+def signed_file(signature_id: str) -> tuple[dict[str, Any], str] | None:
+    """An uploaded statement and the path of its file, if it is there."""
+    row = signature(signature_id)
+    if row is None or not row.get("file_path") or not os.path.isfile(row["file_path"]):
+        return None
+    return row, row["file_path"]
+
+
 def _storage_dir() -> str:
     """Signed statements live under CKAN's storage path, which no web server
     serves directly."""
@@ -128,7 +191,7 @@ def _storage_dir() -> str:
 
 
 def sign(user_id: str, *, method: str, full_name: str, nip_nik: str, agency: str, position: str,
-         controller_duties: bool, ip: str | None, user_agent: str | None, pdf: bytes | None = None,
+         controller_duties: bool, ip: str | None = None, user_agent: str | None = None, pdf: bytes | None = None,
          template_version: int | None = None) -> dict[str, Any]:
     version = current_template()["version"]
     if template_version is not None and template_version != version:

@@ -42,6 +42,7 @@ from ckanext.umkm.access.scope import Scope
 from ckanext.umkm.release import workflow
 
 RESTRICTED_ACCESS = ("terbatas", "tertutup")
+CUSTODIANS = ("sysadmin", "producer", "walidata")
 
 
 @dataclass
@@ -180,6 +181,27 @@ def decide(user: model.User | None, pkg_dict: dict[str, Any]) -> Decision:
     return decision
 
 
+def sees_stored_urls(decision: Decision) -> bool:
+    """Those who maintain the files (sysadmins, the producer) see them as
+    they are, once the gate lets them read."""
+    return decision.allowed and decision.role in ("sysadmin", "producer")
+
+
+def access_state(decision: Decision) -> str:
+    return "full" if decision.allowed and decision.full else "rows" if decision.allowed else "denied"
+
+
+def redact_resource(res: dict[str, Any], pkg_ref: str) -> None:
+    """A restricted resource as shown to readers: its URL is the gate's
+    download route; no other address of the data is kept."""
+    try:
+        res["url"] = tk.url_for("resource.download", id=pkg_ref, resource_id=res["id"], _external=True)
+    except Exception:  # noqa: BLE001 - outside a request or app context: no link at all
+        res["url"] = ""
+    for key in ("cache_url", "original_url"):
+        res.pop(key, None)
+
+
 def redact(pkg_dict: dict[str, Any], user: model.User | None) -> None:
     """What a restricted dataset shows: metadata and variables; resources
     keep their description, but their URL is the gate's download route and
@@ -187,27 +209,38 @@ def redact(pkg_dict: dict[str, Any], user: model.User | None) -> None:
     if not is_restricted(pkg_dict):
         return
     decision = decide(user, pkg_dict)
-    state = "full" if decision.allowed and decision.full else "rows" if decision.allowed else "denied"
+    state = access_state(decision)
     pkg_dict["umkm_access"] = {"restricted": True, "access": state, "reason": decision.reason}
-    if decision.role in ("sysadmin", "producer"):
-        # Those who maintain the files see them as they are.
-        for res in pkg_dict.get("resources", []):
-            res["umkm_access"] = state
-        return
     for res in pkg_dict.get("resources", []):
         res["umkm_access"] = state
-        try:
-            res["url"] = tk.url_for("resource.download", id=pkg_dict.get("name") or pkg_dict["id"],
-                                    resource_id=res["id"], _external=True)
-        except Exception:  # noqa: BLE001 - outside a request or app context: no link at all
-            res["url"] = ""
-        for key in ("cache_url", "original_url"):
-            res.pop(key, None)
+        if not sees_stored_urls(decision):
+            redact_resource(res, pkg_dict.get("name") or pkg_dict["id"])
+
+
+def datastore_table(name: str) -> str:
+    """The resource id a DataStore name stands for: the name itself, or the
+    table an alias (a DataStore view) points to. The gate decides on the
+    table, whatever name the caller used."""
+    if not name:
+        return name
+    from ckanext.datastore.backend import DatastoreBackend
+
+    try:
+        backend = DatastoreBackend.get_active_backend()
+    except Exception:  # noqa: BLE001 - no DataStore configured: no aliases either
+        return name
+    exists, real_id = backend.resource_id_from_alias(name)
+    return real_id if exists and real_id else name
 
 
 def resource_package(resource_id: str) -> dict[str, Any] | None:
-    """The package of a resource, with the custodian's view (for deciding)."""
-    res = model.Resource.get(resource_id)
-    if res is None or res.state != "active":
+    """The package of a resource (in any state: a deleted resource's table
+    or file is still its dataset's data), with the custodian's view (for
+    deciding). DataStore aliases are resolved to their table."""
+    res = model.Resource.get(resource_id) or model.Resource.get(datastore_table(resource_id))
+    if res is None:
         return None
-    return tk.get_action("package_show")({"ignore_auth": True, "umkm_no_redact": True}, {"id": res.package_id})
+    pkg = model.Package.get(res.package_id)
+    if pkg is None:
+        return None
+    return tk.get_action("package_show")({"ignore_auth": True, "umkm_no_redact": True}, {"id": pkg.id})

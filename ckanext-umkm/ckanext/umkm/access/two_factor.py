@@ -10,10 +10,26 @@ or an API token created by such a session (the token carries a signed
 ``umkm_mfa`` claim). Server-side calls (CLI, jobs) are not logins and are
 not asked.
 
-The shared secrets are stored encrypted with a key derived from the site's
-``SECRET_KEY``, so a database dump alone does not give the codes away.
-Codes are accepted once (the last used time step is kept) within one step
-of clock drift; five wrong codes lock the second step for 15 minutes.
+The shared secrets are stored encrypted (Fernet) with keys of their own,
+``ckanext.umkm.mfa.encryption_keys``: secrets that the database does not
+hold, from which the encryption keys are derived with HKDF-SHA256. The
+first key encrypts; every key listed decrypts, so a key is rotated by
+putting the new one first, running ``ckan umkm mfa rekey`` (which
+re-encrypts every secret with it), then removing the old one. Rotating
+``SECRET_KEY`` (sessions, CSRF) leaves two-step login alone. Enrolments
+made when the key was derived from ``SECRET_KEY`` are still read, and
+re-encrypted with the current key at their next use or by ``rekey``.
+
+Recovery codes are stored as salted, slow PBKDF2-SHA512 hashes (passlib),
+as CKAN stores passwords. Codes are accepted once (the last used time step
+is kept) within one step of clock drift; five wrong codes lock the second
+step for 15 minutes.
+
+The portal's own background services (the DataStore loader) call the API
+with a token of the site user made on the server (``ckan umkm
+service-token``): such a token carries a signed ``umkm_service`` claim and
+is accepted without a second factor, but only from the addresses in
+``ckanext.umkm.service_addresses`` (default: this machine).
 
 ckanext-auth was considered and not used: its QR endpoint hands any user's
 TOTP secret to an anonymous caller, which defeats the second factor, and it
@@ -25,6 +41,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import time
@@ -35,7 +52,10 @@ import ckan.plugins.toolkit as tk
 import pyotp
 import segno
 import sqlalchemy as sa
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from passlib.hash import pbkdf2_sha512
 
 from ckanext.umkm.release.workflow import now
 
@@ -55,6 +75,8 @@ table = sa.Table(
 SESSION_KEY = "umkm_mfa"
 PENDING_KEY = "umkm_mfa_pending"
 TOKEN_CLAIM = "umkm_mfa"
+SERVICE_CLAIM = "umkm_service"
+KEYS_SETTING = "ckanext.umkm.mfa.encryption_keys"
 STEP = 30
 MAX_FAILURES = 5
 LOCK_SECONDS = 15 * 60
@@ -70,9 +92,32 @@ class CodeRefused(Exception):
         self.reason = reason
 
 
-def _fernet() -> Fernet:
+class KeysMissing(RuntimeError):
+    """The portal has no key to encrypt two-step login secrets with."""
+
+
+def encryption_keys() -> list[str]:
+    keys = tk.aslist(tk.config.get(KEYS_SETTING) or "")
+    if not keys:
+        raise KeysMissing(f"{KEYS_SETTING} is not set: give it a random secret (see README, two-step login)")
+    return keys
+
+
+def _derive(secret: str) -> Fernet:
+    """A Fernet key from a configured secret, with HKDF-SHA256."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"ckanext-umkm",
+               info=b"two-step login secrets v1").derive(secret.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _legacy() -> Fernet:
+    """The key of enrolments made before keys of their own (from SECRET_KEY)."""
     key = hashlib.sha256(b"umkm-mfa:" + str(tk.config.get("SECRET_KEY") or "").encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet([_derive(k) for k in encryption_keys()])
 
 
 def _row(user_id: str) -> Any:
@@ -80,11 +125,43 @@ def _row(user_id: str) -> Any:
 
 
 def _secret(row: Any) -> str:
+    token = row["secret"].encode()
     try:
-        return _fernet().decrypt(row["secret"].encode()).decode()
+        return _fernet().decrypt(token).decode()
     except InvalidToken:
-        # SECRET_KEY changed: the enrolment cannot be used; the user enrols again.
+        pass
+    try:
+        secret = _legacy().decrypt(token).decode()
+    except InvalidToken:
+        # No configured key reads it (a key was removed too early): the
+        # user sets two-step login up again after a sysadmin's reset.
         raise CodeRefused("unreadable") from None
+    model.Session.execute(sa.update(table).where(table.c.user_id == row["user_id"]).values(
+        secret=_fernet().encrypt(secret.encode()).decode()))
+    model.Session.commit()
+    return secret
+
+
+def rekey() -> tuple[int, int]:
+    """Re-encrypt every secret with the first configured key; returns
+    (secrets re-encrypted, secrets no key could read)."""
+    done = unreadable = 0
+    fernet = _fernet()
+    for row in model.Session.execute(sa.select(table)).mappings().all():
+        token = row["secret"].encode()
+        try:
+            fresh = fernet.rotate(token)
+        except InvalidToken:
+            try:
+                fresh = fernet.encrypt(_legacy().decrypt(token))
+            except InvalidToken:
+                unreadable += 1
+                continue
+        model.Session.execute(sa.update(table).where(table.c.user_id == row["user_id"]).values(
+            secret=fresh.decode()))
+        done += 1
+    model.Session.commit()
+    return done, unreadable
 
 
 def is_enrolled(user_id: str) -> bool:
@@ -125,7 +202,7 @@ def pending_setup(user: model.User) -> dict[str, Any] | None:
     try:
         return _for_the_app(user, _secret(row))
     except CodeRefused:
-        return None  # unreadable since SECRET_KEY changed: set up anew
+        return None  # no configured key reads it: set up anew
 
 
 def _for_the_app(user: model.User, secret: str) -> dict[str, Any]:
@@ -133,8 +210,20 @@ def _for_the_app(user: model.User, secret: str) -> dict[str, Any]:
     return {"secret": secret, "uri": uri, "qr": segno.make(uri, error="m").svg_data_uri(scale=5)}
 
 
+def _normal(code: str) -> str:
+    return code.replace("-", "").replace(" ", "").strip().lower()
+
+
 def _hash(code: str) -> str:
-    return hashlib.sha256(code.replace("-", "").strip().lower().encode()).hexdigest()
+    """A recovery code as stored: salted PBKDF2-SHA512, as CKAN's passwords."""
+    return pbkdf2_sha512.hash(_normal(code))
+
+
+def _matches(code: str, stored: str) -> bool:
+    if stored.startswith("$pbkdf2"):
+        return pbkdf2_sha512.verify(_normal(code), stored)
+    # Codes handed out before salted hashes: unsalted SHA-256.
+    return hmac.compare_digest(hashlib.sha256(_normal(code).encode()).hexdigest(), stored)
 
 
 def _new_recovery_codes() -> list[str]:
@@ -185,9 +274,9 @@ def _check(user_id: str, code: str, *, allow_recovery: bool, confirming: bool = 
                 return "totp"
     elif allow_recovery and code:
         hashes = json.loads(row["recovery"])
-        digest = _hash(code)
-        if digest in hashes:
-            hashes.remove(digest)
+        found = next((h for h in hashes if _matches(code, h)), None)
+        if found is not None:
+            hashes.remove(found)
             model.Session.execute(sa.update(table).where(table.c.user_id == user_id)
                                   .values(recovery=json.dumps(hashes)))
             model.Session.commit()
@@ -295,13 +384,45 @@ def clear_pending() -> None:
     session.pop(PENDING_KEY, None)
 
 
-def _token_claim() -> bool:
+def _token_claims() -> dict[str, Any]:
     from ckan.lib import api_token
     from flask import request
 
     header = request.headers.get(tk.config.get("apitoken_header_name"), "")
-    data = api_token.decode(header) if header else None
-    return bool(data and data.get(TOKEN_CLAIM))
+    return (api_token.decode(header) if header else None) or {}
+
+
+def _token_claim() -> bool:
+    return bool(_token_claims().get(TOKEN_CLAIM))
+
+
+def is_site_user(user: model.User | None) -> bool:
+    return user is not None and user.name == tk.config.get("ckan.site_id")
+
+
+def service_token_claim(owner: model.User | None) -> bool:
+    """Whether an API token created now for ``owner`` is one of the portal's
+    own services: the site user's, made on the server (no HTTP login)."""
+    return is_site_user(owner) and login_id() is None
+
+
+def service_addresses() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(a, strict=False)
+            for a in tk.aslist(tk.config.get("ckanext.umkm.service_addresses", "127.0.0.1/32 ::1/128"))]
+
+
+def _service_request(user: model.User) -> bool:
+    """This request is the portal's own service: the site user's token with
+    the service claim, from an address where the services run."""
+    from flask import g, request
+
+    if not (g.get("login_via_auth_header") and is_site_user(user) and _token_claims().get(SERVICE_CLAIM)):
+        return False
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return any(address in network for network in service_addresses())
 
 
 def _login_verified(user: model.User) -> bool:
@@ -325,6 +446,8 @@ def requirement(user: model.User) -> str | None:
     otherwise "mfa_setup" (not enrolled) or "mfa_verify" (not verified)."""
     if login_id() != user.id:
         # Not this request's login: a server-side call on someone's behalf.
+        return None
+    if _service_request(user):
         return None
     if not is_enrolled(user.id):
         return "mfa_setup"

@@ -15,9 +15,10 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.umkm import caller
-from ckanext.umkm.access import confidentiality, gate
+from ckanext.umkm.access import confidentiality, delivery, gate
 from ckanext.umkm.access import grants as access_grants
 from ckanext.umkm.audit import log as audit_log
+from ckanext.umkm.audit import refusals
 from ckanext.umkm.metadata import reference_codes
 from ckanext.umkm.release import workflow
 
@@ -235,8 +236,9 @@ def umkm_nda_sign(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[st
         except (binascii.Error, ValueError):
             errors["signed_pdf"] = [_("Send the PDF as base64")]
         else:
-            if not pdf.startswith(b"%PDF-"):
-                errors["signed_pdf"] = [_("The signed statement must be a PDF")]
+            problem = confidentiality.check_pdf(pdf)
+            if problem:
+                errors["signed_pdf"] = [problem]
     version = data_dict.get("template_version")
     if errors:
         raise tk.ValidationError(errors)
@@ -320,69 +322,84 @@ def umkm_audit_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[
     return {"count": total, "results": events}
 
 
+@tk.side_effect_free
+def umkm_audit_refusal_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Refused reads of restricted data, counted per hour (Walidata); they
+    are kept out of the hash chain so that nobody can grow it by asking.
+
+    :param package_id: filter; :param since, until: dates
+    :param limit (default 100, at most 1000), offset
+    """
+    tk.check_access("umkm_audit_refusal_list", context, data_dict)
+    limit = min(tk.asint(data_dict.get("limit", 100)), 1000)
+    total, rows = refusals.search(package_id=data_dict.get("package_id") or None,
+                                  since=_moment(data_dict.get("since"), "since"),
+                                  until=_moment(data_dict.get("until"), "until"), limit=limit,
+                                  offset=tk.asint(data_dict.get("offset", 0)))
+    return {"count": total, "results": rows}
+
+
 # --- the gate on reads ---------------------------------------------------------
 
-def refuse(context: dict[str, Any], pkg: dict[str, Any], resource_id: str | None, path: str,
-           decision: gate.Decision) -> None:
-    """Log a refused read and raise NotAuthorized."""
-    audit_log.record("access_refused", actor=caller.actor_name(context), object_type="resource", object_id=resource_id or "",
-                     target_type="package", target_id=pkg["id"],
-                     payload={"path": path, "reason": decision.reason, **caller.request_meta()})
-    raise tk.NotAuthorized(gate.message(decision.reason))
-
-
-def log_delivery(context: dict[str, Any], pkg: dict[str, Any], resource_id: str, path: str,
-                 decision: gate.Decision, rows: int | None, digest: str, extra: dict[str, Any] | None = None) -> None:
-    user = caller.context_user(context)
-    agencies = [a.name for a in gate.user_agencies(user)] if user else []
-    audit_log.record("data_delivered", actor=caller.actor_name(context), object_type="resource", object_id=resource_id,
-                     target_type="package", target_id=pkg["id"],
-                     payload={"path": path, "agency": agencies, "grants": decision.grant_ids,
-                              "purpose": decision.purpose, "role": decision.role, "full": decision.full,
-                              "scopes": [s.as_dict() for s in decision.scopes], "rows": rows, "sha256": digest,
-                              "dataset": pkg.get("name"), **caller.request_meta(), **(extra or {})})
-
-
 def _gate_resource(context: dict[str, Any], resource_id: str, path: str
-                   ) -> tuple[dict[str, Any] | None, gate.Decision | None]:
+                   ) -> tuple[str, dict[str, Any] | None, gate.Decision | None]:
+    """(the resource id behind ``resource_id``, which may be a DataStore
+    alias; its dataset if restricted; the caller's decision), refusing
+    (NotAuthorized) those who may not read it."""
+    real_id = gate.datastore_table(resource_id)
     if context.get("ignore_auth"):
-        return None, None
-    pkg = gate.resource_package(resource_id)
+        return real_id, None, None
+    pkg = gate.resource_package(real_id)
     if pkg is None or not gate.is_restricted(pkg):
-        return pkg, None
+        return real_id, None, None
     decision = gate.decide(caller.context_user(context), pkg)
     if not decision.allowed:
-        refuse(context, pkg, resource_id, path, decision)
-    return pkg, decision
+        delivery.refuse(context, pkg, real_id, path, decision)
+    return real_id, pkg, decision
 
 
 @tk.chained_action
 @tk.side_effect_free
 def datastore_search(next_action: Callable[..., Any], context: dict[str, Any],
                      data_dict: dict[str, Any]) -> dict[str, Any]:
-    """Restricted tables: the gate first, the rows limited to the scope
-    (``scoped_extracts`` via IDatastore), each read logged."""
-    resource_id = str(data_dict.get("resource_id") or "")
-    pkg, decision = _gate_resource(context, resource_id, "datastore_search")
+    """Restricted tables (by id or by alias): the gate first, the rows limited
+    to the scope (``access.extracts`` via IDatastore), each read logged; the
+    pages of one dump or extract are logged once, by its view."""
+    if data_dict.get("id"):
+        # The DataStore's schema renames ``id`` to ``resource_id``, over any
+        # ``resource_id`` given: the gate decides on the same one.
+        data_dict = dict(data_dict)
+        data_dict["resource_id"] = data_dict.pop("id")
+    resource_id, pkg, decision = _gate_resource(context, str(data_dict.get("resource_id") or ""),
+                                                "datastore_search")
     if pkg is None or decision is None:
         return next_action(context, data_dict)
     context["umkm_row_scope"] = (decision, pkg)
     result = next_action(context, data_dict)
-    if not context.get("umkm_internal"):
-        records = result.get("records", [])
-        digest = hashlib.sha256(json.dumps(records, sort_keys=True, default=str).encode()).hexdigest()
-        log_delivery(context, pkg, resource_id, "datastore_search", decision, len(records), digest,
-                     {"query": {k: data_dict.get(k) for k in ("q", "filters", "limit", "offset", "fields", "sort")
-                                if data_dict.get(k) not in (None, "")}})
+    rows = delivery.count_records(result.get("records"), data_dict.get("records_format"))
+    query = {k: data_dict.get(k) for k in ("q", "filters", "limit", "offset", "fields", "sort", "distinct")
+             if data_dict.get(k) not in (None, "")}
+    collected = delivery.collecting(resource_id)
+    if collected is not None:
+        collected.rows += rows
+        collected.pages += 1
+        if len(collected.queries) < 1:
+            collected.queries.append(query)
+    else:
+        digest = hashlib.sha256(json.dumps(result.get("records"), sort_keys=True, default=str).encode()).hexdigest()
+        delivery.log_delivery(context, pkg, resource_id, "datastore_search", decision, rows, digest,
+                              {"query": query})
     return result
 
 
 @tk.chained_action
 @tk.side_effect_free
 def datastore_info(next_action: Callable[..., Any], context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
-    """A restricted table's structure and size only for those who may read it."""
-    resource_id = str(data_dict.get("id") or data_dict.get("resource_id") or "")
-    _gate_resource(context, resource_id, "datastore_info")
+    """A restricted table's structure and size only for those who may read it
+    (whichever of ``resource_id`` and ``id`` names it)."""
+    for key in ("resource_id", "id"):
+        if data_dict.get(key):
+            _gate_resource(context, str(data_dict[key]), "datastore_info")
     return next_action(context, data_dict)
 
 
@@ -415,8 +432,76 @@ def package_search(next_action: Callable[..., Any], context: dict[str, Any],
     return result
 
 
+@tk.chained_action
+def datastore_search_sql(next_action: Callable[..., Any], context: dict[str, Any],
+                         data_dict: dict[str, Any]) -> dict[str, Any]:
+    """A custodian's SQL over restricted tables is logged as a delivery of
+    each table it read (the auth function let only custodians through)."""
+    result = next_action(context, data_dict)
+    reads = delivery.sql_reads()
+    if reads:
+        records = result.get("records") or []
+        digest = hashlib.sha256(json.dumps(records, sort_keys=True, default=str).encode()).hexdigest()
+        for pkg, resource_id, decision in reads:
+            delivery.log_delivery(context, pkg, resource_id, "datastore_search_sql", decision, len(records),
+                                  digest, {"query": {"sql": str(data_dict.get("sql") or "")[:2000]}})
+    return result
+
+
+# Resource fields whose value a restricted resource shows to every reader;
+# any other (url, hash, extras) must not be searchable by those who see the
+# resource redacted, or the search itself would tell its value.
+SHOWN_RESOURCE_FIELDS = {"id", "package_id", "name", "description", "format", "mimetype", "resource_type",
+                         "position", "created", "last_modified", "metadata_modified", "state"}
+
+
+@tk.chained_action
+@tk.side_effect_free
+def resource_search(next_action: Callable[..., Any], context: dict[str, Any],
+                    data_dict: dict[str, Any]) -> dict[str, Any]:
+    """CKAN's resource search reads resources without their dataset's
+    ``package_show``: restricted resources are redacted as there, and left
+    out of searches on fields the caller does not see (a search on ``url``
+    would otherwise confirm an outside link letter by letter)."""
+    if context.get("search_query"):
+        return next_action(context, data_dict)
+    from ckan.lib.dictization import model_dictize
+
+    found = next_action(dict(context, search_query=True),
+                        {k: v for k, v in data_dict.items() if k not in ("offset", "limit")})["results"]
+    query = data_dict.get("query")
+    terms = [query] if isinstance(query, str) else list(query or [])
+    hidden_fields = any(str(t).split(":", 1)[0] not in SHOWN_RESOURCE_FIELDS for t in terms)
+    user = caller.context_user(context)
+    packages: dict[str, dict[str, Any]] = {}
+    decisions: dict[str, gate.Decision] = {}
+    kept = []
+    for res in found:
+        if res.package_id not in packages:
+            packages[res.package_id] = gate.resource_package(res.id) or {}
+            pkg = packages[res.package_id]
+            if pkg and gate.is_restricted(pkg):
+                decisions[res.package_id] = gate.decide(user, pkg)
+        decision = decisions.get(res.package_id)
+        if decision is not None and hidden_fields and not gate.sees_stored_urls(decision):
+            continue
+        kept.append(res)
+    offset = tk.asint(data_dict.get("offset") or 0)
+    limit = data_dict.get("limit")
+    page = kept[offset:offset + tk.asint(limit)] if limit not in (None, "") else kept[offset:]
+    results = model_dictize.resource_list_dictize(page, context)
+    for res in results:
+        decision = decisions.get(res["package_id"])
+        if decision is not None:
+            res["umkm_access"] = gate.access_state(decision)
+            if not gate.sees_stored_urls(decision):
+                pkg = packages[res["package_id"]]
+                gate.redact_resource(res, pkg.get("name") or pkg["id"])
+    return {"count": len(kept), "results": results}
+
+
 def get_actions() -> dict[str, Callable[..., Any]]:
-    return {
+    actions: dict[str, Callable[..., Any]] = {
         "umkm_access_grant_create": umkm_access_grant_create,
         "umkm_access_grant_renew": umkm_access_grant_renew,
         "umkm_access_grant_revoke": umkm_access_grant_revoke,
@@ -427,8 +512,14 @@ def get_actions() -> dict[str, Callable[..., Any]]:
         "umkm_nda_template_publish": umkm_nda_template_publish,
         "umkm_access_show": umkm_access_show,
         "umkm_audit_list": umkm_audit_list,
+        "umkm_audit_refusal_list": umkm_audit_refusal_list,
         "datastore_search": datastore_search,
         "datastore_info": datastore_info,
         "resource_view_list": resource_view_list,
         "package_search": package_search,
+        "resource_search": resource_search,
     }
+    # SQL search exists only where the DataStore allows it.
+    if tk.asbool(tk.config.get("ckan.datastore.sqlsearch.enabled")):
+        actions["datastore_search_sql"] = datastore_search_sql
+    return actions

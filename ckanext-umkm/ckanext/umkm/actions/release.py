@@ -82,19 +82,28 @@ def _approval_note(pkg: model.Package, data_dict: dict[str, Any], note: str | No
         f"\n{note}" if note else "")
 
 
-def _publish_version(pkg: model.Package, user: model.User | None, role: str) -> model.Package | None:
-    """A released new version replaces the public record it was made from."""
+def _publish_version(pkg: model.Package, user: model.User | None, role: str
+                     ) -> release_versions.Published | None:
+    """A new version being released goes into the public record it was made
+    from, in the caller's transaction: the copy itself never becomes public."""
+    published = release_versions.publish(pkg, user, role)
+    if published is not None:
+        pkg.private = True
+        _record_activity(published.public, user, {"transition": "release", "role": role, "note": None,
+                                                  "state": "released"})
+    return published
+
+
+def _commit_release(published: release_versions.Published | None) -> None:
+    """Commit a transition; a released new version's files follow it."""
     try:
-        public = release_versions.publish(pkg, user, role)
-    except Exception:
-        model.Session.rollback()
-        raise
-    if public is not None:
-        _record_activity(public, user, {"transition": "release", "role": role, "note": None,
-                                        "state": "released"})
         model.repo.commit()
-        search.rebuild(public.id)
-    return public
+    except Exception:
+        release_versions.abandon(published)
+        raise
+    if published is not None:
+        release_versions.finish(published)
+        search.rebuild(published.public.id)
 
 
 def _transition_action(name: str) -> Callable[..., dict[str, Any]]:
@@ -119,6 +128,7 @@ def _transition_action(name: str) -> Callable[..., dict[str, Any]]:
             checks = release_checks.run(tk.get_action("package_show")({"ignore_auth": True}, {"id": pkg.id}))
         if name == "approve":
             note = _approval_note(pkg, data_dict, note)
+        published = None
         try:
             state = workflow.apply(pkg, transition, user=user, role=role, note=note,
                                    release_at=release_at, checks=checks, expected_version=expected)
@@ -130,14 +140,15 @@ def _transition_action(name: str) -> Callable[..., dict[str, Any]]:
                                        note=None)
                 _record_activity(pkg, user, {"transition": "release", "role": role, "note": None,
                                              "state": state["state"]})
-            model.repo.commit()
+            if state["state"] == "released":
+                published = _publish_version(pkg, user, role)
+            _commit_release(published)
         except Exception:
             model.Session.rollback()
+            release_versions.abandon(published)
             raise
         last = "release" if state["state"] == "released" and name == "approve" else name
-        shown = pkg
-        if state["state"] == "released":
-            shown = _publish_version(pkg, user, role) or pkg
+        shown = published.public if published is not None else pkg
         if shown is pkg:
             # Who may find it (public, reviewers) changed with the state.
             search.rebuild(pkg.id)
@@ -290,17 +301,24 @@ def umkm_release_publish_due(context: dict[str, Any], data_dict: dict[str, Any])
     released = []
     for package_id in workflow.due_for_release():
         pkg = model.Package.get(package_id)
+        published = None
         try:
             state = workflow.apply(pkg, workflow.TRANSITIONS["release"], user=None, role=workflow.SYSTEM,
                                    note=tk._("Published at the scheduled time"))
             _record_activity(pkg, None, {"transition": "release", "role": workflow.SYSTEM, "note": None,
                                          "state": state["state"]})
-            model.repo.commit()
+            published = _publish_version(pkg, None, workflow.SYSTEM)
+            _commit_release(published)
         except tk.ValidationError:
             # Released or returned by a curator a moment ago: nothing to do.
             model.Session.rollback()
+            release_versions.abandon(published)
             continue
-        shown = _publish_version(pkg, None, workflow.SYSTEM) or pkg
+        except Exception:
+            model.Session.rollback()
+            release_versions.abandon(published)
+            raise
+        shown = published.public if published is not None else pkg
         if shown is pkg:
             search.rebuild(pkg.id)
         release_notifications.notify(shown, "release", workflow.serialise(dict(state)) or {}, None)

@@ -76,6 +76,18 @@ def record(res: dict[str, Any]) -> None:
         model.Session.execute(hash_table.update().where(hash_table.c.resource_id == res["id"]).values(**values))
 
 
+def rehash(resource_id: str) -> None:
+    """Hash a resource's stored file again, whatever CKAN last recorded (a
+    new version's file moved into place)."""
+    res = model.Resource.get(resource_id)
+    if res is None:
+        return
+    model.Session.execute(hash_table.delete().where(hash_table.c.resource_id == resource_id))
+    record({"id": res.id, "url_type": res.url_type, "url": res.url,
+            "last_modified": res.last_modified.isoformat() if res.last_modified else None,
+            "created": res.created.isoformat() if res.created else None})
+
+
 def annotate(pkg_dict: dict[str, Any]) -> None:
     """Each uploaded resource shows its SHA-256 and the last verification."""
     ids = [r["id"] for r in pkg_dict.get("resources", []) if r.get("url_type") == "upload" and r.get("id")]

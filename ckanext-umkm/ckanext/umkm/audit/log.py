@@ -10,7 +10,10 @@ trigger is dropped), breaks the chain where it happened; ``verify`` finds
 that (``ckan umkm audit verify``).
 
 Restricted-data reads are recorded synchronously before anything is
-delivered (``record``): no log entry, no data.
+delivered (``record``): no log entry, no data. Refused reads are counted
+apart (``audit.refusals``), so that nobody can grow the chain by asking.
+Signed checkpoints (``audit.checkpoints``) anchor the chain outside the
+database.
 """
 
 from __future__ import annotations
@@ -100,13 +103,23 @@ class ChainedPostgresRepository(PostgresRepository):
         return types.Result(status=True)
 
 
+def _without_none(value: Any) -> Any:
+    """The payload without empty values (ckanext-event-audit would store
+    None as the text "None")."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value if v is not None]
+    return value
+
+
 def record(action: str, *, actor: str | None, object_type: str = "", object_id: str = "",
            target_type: str = "", target_id: str = "", payload: dict[str, Any] | None = None) -> str:
     """Write one event (committed in its own transaction, so that a rollback
     of the request does not erase it); returns its id."""
     event = types.Event(category=CATEGORY, action=action, actor=actor or "", action_object=object_type,
                         action_object_id=object_id or "", target_type=target_type, target_id=target_id or "",
-                        payload=json.loads(json.dumps(payload or {}, default=str)))
+                        payload=_without_none(json.loads(json.dumps(payload or {}, default=str))))
     ChainedPostgresRepository().write_event(event)
     return str(event.id)
 
@@ -116,6 +129,8 @@ class Verification:
     ok: bool
     links: int
     problems: list[str]
+    checkpoints: int = 0
+    last_checkpoint: dict[str, Any] | None = None
 
 
 def _events(session: SQLAlchemySession) -> Iterator[tuple[Any, dict[str, Any] | None]]:
@@ -128,15 +143,25 @@ def _events(session: SQLAlchemySession) -> Iterator[tuple[Any, dict[str, Any] | 
 
 
 def verify() -> Verification:
-    """Recompute the chain from the first link; report every break."""
+    """Recompute the chain from the first link and report every break; then
+    check it against the signed checkpoints (``audit.checkpoints``), which
+    also reveal a chain rewritten from some point on, or cut short."""
+    from ckanext.umkm.audit import checkpoints
+
     problems: list[str] = []
     prev = GENESIS
     links = 0
+    last_seq = 0
+    wanted = checkpoints.wanted_links() if checkpoints.configured() else set()
+    anchored: dict[int, str] = {}
     e = EventModel.__table__
     with _fresh_session() as session:
         for row, event in _events(session):
             links += 1
             seq = row[chain_table.c.seq]
+            last_seq = seq
+            if seq in wanted:
+                anchored[seq] = row[chain_table.c.hash]
             if row[chain_table.c.prev_hash] != prev:
                 problems.append(f"link {seq}: does not follow the previous link (a link was removed or replaced)")
             if event is None:
@@ -148,13 +173,20 @@ def verify() -> Verification:
             sa.select(e.c.id).where(e.c.category == CATEGORY, ~e.c.id.in_(sa.select(chain_table.c.event_id)))
         ).scalars().all()
         problems += [f"event {i} is not in the chain (inserted outside the portal)" for i in unchained]
-    return Verification(not problems, links, problems)
+    report = checkpoints.verify(anchored, last_seq) if checkpoints.configured() else None
+    if report is not None:
+        problems += report.problems
+    return Verification(not problems, links, problems, report.checked if report else 0,
+                        report.last if report else None)
 
 
 def search(*, action: str | None = None, actor: str | None = None, package_id: str | None = None,
            since: datetime.datetime | None = None, until: datetime.datetime | None = None,
-           limit: int = 100, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
-    """The portal's events, newest first, with their chain position."""
+           limit: int = 100, offset: int = 0, after_seq: int | None = None,
+           ascending: bool = False) -> tuple[int, list[dict[str, Any]]]:
+    """The portal's events with their chain position, newest first, and
+    their total; or, for reading the whole log, those after ``after_seq``
+    (oldest first with ``ascending``; the total is then not counted: -1)."""
     e = EventModel.__table__
     query = sa.select(e, chain_table.c.seq, chain_table.c.hash).select_from(
         e.join(chain_table, chain_table.c.event_id == e.c.id)).where(e.c.category == CATEGORY)
@@ -169,8 +201,13 @@ def search(*, action: str | None = None, actor: str | None = None, package_id: s
     if until:
         query = query.where(e.c.timestamp < until)
     with _fresh_session() as session:
-        total = session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar() or 0
-        rows = session.execute(query.order_by(chain_table.c.seq.desc()).limit(limit).offset(offset)).mappings()
+        # Reading on from a position needs no total.
+        total = -1 if after_seq is not None else (
+            session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar() or 0)
+        if after_seq is not None:
+            query = query.where(chain_table.c.seq > after_seq)
+        order = chain_table.c.seq.asc() if ascending else chain_table.c.seq.desc()
+        rows = session.execute(query.order_by(order).limit(limit).offset(offset)).mappings()
         out = []
         for row in rows:
             item = dict(row)

@@ -1,7 +1,7 @@
 """Who manages restricted access: Walidata (with two-step login) creates,
 renews and revokes grants, reviews uploaded statements and reads the audit
-log; signed-in users sign the confidentiality statement. Sysadmins pass
-before these run."""
+log; signed-in users sign the confidentiality statement. Sysadmins are held
+to the same second factor (``auth_sysadmins_check``)."""
 
 from __future__ import annotations
 
@@ -12,23 +12,30 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.umkm import caller
-from ckanext.umkm.access import gate, two_factor
+from ckanext.umkm.access import delivery, gate, two_factor
 from ckanext.umkm.release import workflow
 
 AuthResult = dict[str, Any]
 
 
+def second_factor(user: model.User) -> AuthResult | None:
+    """A refusal when this request's login lacks the second factor."""
+    second = two_factor.requirement(user)
+    return {"success": False, "msg": gate.message(second)} if second else None
+
+
 def _walidata_only(message: Callable[[], str]) -> Callable[..., AuthResult]:
-    """Walidata, logged in with two-step login: whoever manages access to
-    restricted data holds the same second factor as those who read it."""
+    """Walidata (or a sysadmin), logged in with two-step login: whoever
+    manages access to restricted data holds the same second factor as those
+    who read it. Sysadmins are asked too (CKAN lets them pass every auth
+    function unless it says otherwise)."""
+    @tk.auth_sysadmins_check
     def auth(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
         user = caller.context_user(context)
-        if "walidata" not in workflow.user_roles(user):
+        if user is None or user.state != model.State.ACTIVE or not (
+                user.sysadmin or "walidata" in workflow.user_roles(user)):
             return {"success": False, "msg": message()}
-        second = two_factor.requirement(user)
-        if second:
-            return {"success": False, "msg": gate.message(second)}
-        return {"success": True}
+        return second_factor(user) or {"success": True}
     return auth
 
 
@@ -42,13 +49,19 @@ def signed_in(context: dict[str, Any], data_dict: dict[str, Any]) -> AuthResult:
 @tk.chained_auth_function
 def datastore_search_sql(next_auth: Callable[..., AuthResult], context: dict[str, Any],
                          data_dict: dict[str, Any]) -> AuthResult:
-    """SQL cannot be limited to a scope: restricted tables are refused to all
-    but their custodians."""
+    """SQL cannot be limited to a scope: restricted tables (named by id or by
+    alias) are read only by their custodians, through the gate (two-step
+    login included); each such read is logged by the action."""
     user = caller.context_user(context)
     for name in context.get("table_names", []):
-        pkg = gate.resource_package(name)
-        if pkg is not None and gate.is_restricted(pkg) and (user is None or not gate.custodian_role(user, pkg)):
+        real_id = gate.datastore_table(name)
+        pkg = gate.resource_package(real_id)
+        if pkg is None or not gate.is_restricted(pkg):
+            continue
+        decision = gate.decide(user, pkg) if user is not None else None
+        if decision is None or not decision.allowed or decision.role not in gate.CUSTODIANS:
             return {"success": False, "msg": tk._("SQL queries cannot read restricted tables; use datastore_search")}
+        delivery.note_sql_read(pkg, real_id, decision)
     return next_auth(context, data_dict)
 
 
@@ -64,5 +77,6 @@ def get_auth_functions() -> dict[str, Callable[..., Any]]:
         "umkm_nda_template_publish": _walidata_only(
             lambda: tk._("Only Walidata publishes the confidentiality statement")),
         "umkm_audit_list": _walidata_only(lambda: tk._("Only Walidata reads the audit log")),
+        "umkm_audit_refusal_list": _walidata_only(lambda: tk._("Only Walidata reads the audit log")),
         "datastore_search_sql": datastore_search_sql,
     }

@@ -16,13 +16,17 @@ One line per requirement:
 - ``open_format`` — at least one resource in an open machine-readable
   format;
 - ``disclosure`` — no count cell describes fewer businesses than
-  ``ckanext.umkm.release.disclosure_threshold`` (default 3).
+  ``ckanext.umkm.release.disclosure_threshold`` (default 3). A check that
+  examined nothing does not pass: an unreadable file, a resource in a format
+  the check does not read, or no count variable to look at make it "not
+  checked", which needs a curator's justification as a failure does.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -31,8 +35,8 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-import requests
 
+from ckanext.umkm import egress
 from ckanext.umkm.metadata import reference_codes
 from ckanext.umkm.metadata.validators import as_list
 from ckanext.umkm.release import workflow
@@ -56,6 +60,8 @@ class CheckResult:
     problems: list[str] = field(default_factory=list)
     # A failure a curator may not override with a justification.
     blocking: bool = False
+    # Nothing could be examined: not passed, and shown as "not checked".
+    not_checked: bool = False
 
 
 def threshold() -> int:
@@ -78,7 +84,7 @@ def run(pkg_dict: dict[str, Any]) -> list[dict[str, Any]]:
             results.append(CheckResult("disclosure", True, _(
                 "Restricted data is not published: agencies receive it under a confidentiality statement")))
         else:
-            results.append(_disclosure(tables))
+            results.append(_disclosure(pkg_dict, tables, variables))
     return [asdict(r) for r in results]
 
 
@@ -221,34 +227,67 @@ class TableResult:
     read: bool
 
 
+DOWNLOAD_PATH = re.compile(r"^/(?:[a-z]{2}/)?dataset/[^/]+/resource/([0-9a-f-]{36})/download(?:/[^/]*)?$")
+
+
+def _site_upload(url: str) -> str | None:
+    """The stored file behind a link to this portal's own download route,
+    when it is an upload of a public dataset that is not restricted (a link
+    to anything else of the portal is not followed: the checks would show
+    what it holds)."""
+    from urllib.parse import urlsplit
+
+    from ckan.lib import uploader
+
+    from ckanext.umkm.access import gate
+
+    site = urlsplit(tk.config.get("ckan.site_url") or "")
+    parts = urlsplit(url)
+    match = DOWNLOAD_PATH.match(parts.path)
+    if not match or (parts.scheme, parts.netloc) != (site.scheme, site.netloc):
+        return None
+    res = model.Resource.get(match.group(1))
+    if res is None or res.state != "active" or res.url_type != "upload":
+        return None
+    pkg = tk.get_action("package_show")({"ignore_auth": True, "umkm_no_redact": True}, {"id": res.package_id})
+    if pkg.get("private") or pkg.get("state") != "active" or gate.is_restricted(pkg):
+        return None
+    path = uploader.get_resource_uploader({"id": res.id, "url_type": "upload", "url": res.url}).get_path(res.id)
+    return path if os.path.exists(path) else None
+
+
 @contextlib.contextmanager
-def _local_copy(res: dict[str, Any]) -> Iterator[str | None]:
-    """A path to the resource's bytes: the stored upload, or a size-capped
-    download of a linked file."""
+def _local_copy(res: dict[str, Any]) -> Iterator[tuple[str | None, str | None]]:
+    """(a path to the resource's bytes, or None with the reason): the stored
+    upload, a public upload of this portal that a link points to, or a
+    size-capped download of a linked file through the egress guard (never
+    from inside the portal's network)."""
     from ckan.lib import uploader
 
     if res.get("url_type") == "upload":
         path = uploader.get_resource_uploader(res).get_path(res["id"])
-        yield path if os.path.exists(path) else None
+        yield (path, None) if os.path.exists(path) else (None, _("the stored file is missing"))
+        return
+    url = res.get("url") or ""
+    own = _site_upload(url)
+    if own is not None:
+        yield own, None
         return
     tmp = tempfile.mkdtemp(prefix="umkm-check-")
     try:
         limit = tk.asint(tk.config.get("ckanext.umkm.release.max_download_mb", 50)) * 1024 * 1024
         target = os.path.join(tmp, "data")
         try:
-            with requests.get(res.get("url") or "", stream=True, timeout=30) as response:
-                response.raise_for_status()
-                size = 0
+            with egress.fetch(url, max_bytes=limit, timeout=30) as response:
+                if response.status != 200:
+                    raise egress.Refused(_("the server answered {status}").format(status=response.status))
                 with open(target, "wb") as out:
-                    for chunk in response.iter_content(65536):
-                        size += len(chunk)
-                        if size > limit:
-                            raise ValueError("too large")
+                    for chunk in response.iter_content():
                         out.write(chunk)
-        except (requests.RequestException, ValueError):
-            yield None
+        except egress.Refused as e:
+            yield None, e.reason
             return
-        yield target
+        yield target, None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -259,10 +298,10 @@ def _tabular_results(pkg: dict[str, Any], variables: dict[str, Column]) -> Itera
         if fmt not in TABULAR_FORMATS - {"JSON"}:
             continue
         label = res.get("name") or res["id"]
-        with _local_copy(res) as path:
+        with _local_copy(res) as (path, why):
             if path is None:
-                yield TableResult(label, [], [_("{resource}: the file cannot be read").format(resource=label)],
-                                  [], False)
+                yield TableResult(label, [], [_("{resource}: the file cannot be read ({reason})").format(
+                    resource=label, reason=why)], [], False)
                 continue
             yield _validate_table(label, path, fmt.lower(), variables)
 
@@ -354,11 +393,34 @@ def _consistent(tables: list[TableResult], variables: dict[str, Column]) -> Chec
     return CheckResult("consistent", True, _("Every table conforms to its variables"))
 
 
-def _disclosure(tables: list[TableResult]) -> CheckResult:
+def _disclosure(pkg: dict[str, Any], tables: list[TableResult], variables: dict[str, Column]) -> CheckResult:
     small = [s for t in tables for s in t.small_cells]
     if small:
         return CheckResult("disclosure", False, _(
             "{count} cells count fewer than {limit} businesses: a business could be singled out").format(
                 count=len(small), limit=threshold()), small[:MAX_PROBLEMS])
+    # What the check could not look at.
+    unexamined: list[str] = []
+    read = {t.resource for t in tables if t.read}
+    for res in pkg.get("resources", []):
+        label = res.get("name") or res["id"]
+        fmt = (res.get("format") or "").strip().upper()
+        if fmt not in TABULAR_FORMATS - {"JSON"}:
+            unexamined.append(_("{resource}: the format {format} is not examined").format(
+                resource=label, format=fmt or "?"))
+        elif label not in read:
+            unexamined.append(_("{resource}: the file cannot be read").format(resource=label))
+    counts = [n for n, c in variables.items() if c.is_count]
+    if not counts:
+        unexamined.append(_("No linked variable is a count of businesses (an INTEGER variable with a unit)"))
+    else:
+        for table in tables:
+            if table.read and not set(counts) & set(table.columns):
+                unexamined.append(_("{resource}: no count column ({columns})").format(
+                    resource=table.resource, columns=", ".join(counts)))
+    if not pkg.get("resources"):
+        unexamined.append(_("The dataset has no resource"))
+    if unexamined:
+        return CheckResult("disclosure", False, _("Not checked: small counts could not be looked for"),
+                           unexamined[:MAX_PROBLEMS], not_checked=True)
     return CheckResult("disclosure", True, _("No count below {limit}").format(limit=threshold()))
-

@@ -19,6 +19,7 @@ from ckan.views.user import next_page_or_default, regenerate_session, rotate_tok
 from flask import Blueprint, request
 from flask_login import login_user
 
+from ckanext.umkm import caller
 from ckanext.umkm.access import two_factor
 from ckanext.umkm.audit import log as audit_log
 from ckanext.umkm.views import flash_validation_errors, view_context
@@ -68,7 +69,7 @@ def verify() -> Any:
             tk.h.flash_error(two_factor.refusal_message(e.reason))
             if e.reason == "locked":
                 audit_log.record("mfa_locked", actor=user.name, object_type="user", object_id=user.id,
-                                 payload={"ip": request.remote_addr, "user_agent": request.headers.get("User-Agent")})
+                                 payload=caller.request_meta())
                 two_factor.clear_pending()
                 return tk.redirect_to("user.login")
         else:
@@ -131,6 +132,10 @@ def _manage_other(ref: str) -> Any:
             return tk.redirect_to("umkm_mfa.manage", user=ref)
         status = tk.get_action("umkm_mfa_show")(view_context(), {"id": ref})
     except tk.NotAuthorized as e:
+        if tk.current_user.sysadmin:
+            from ckanext.umkm.views.access import second_factor_way
+
+            return second_factor_way(str(e))
         return tk.abort(403, str(e))
     except tk.ObjectNotFound as e:
         return tk.abort(404, str(e))
