@@ -108,7 +108,12 @@ def empty_access_tables(clean_portal_db) -> None:
 
     for statement in ("ALTER TABLE umkm_audit_chain DISABLE TRIGGER USER",
                       "TRUNCATE umkm_audit_chain, event_audit_event, umkm_nda_signature, umkm_nda_template, "
-                      "umkm_access_grant",
+                      "umkm_access_grant, umkm_access_refusal",
                       "ALTER TABLE umkm_audit_chain ENABLE TRIGGER USER"):
         model.Session.execute(sa.text(statement))
     model.Session.commit()
+    # A fresh audit log has no signed checkpoints either.
+    from ckanext.umkm.audit import checkpoints
+
+    if checkpoints.configured() and os.path.exists(checkpoints.checkpoint_file()):
+        os.remove(checkpoints.checkpoint_file())

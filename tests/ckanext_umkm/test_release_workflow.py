@@ -36,14 +36,22 @@ def actors() -> dict[str, dict]:
     return users
 
 
+# An API cannot be examined for small counts, so the disclosure check of
+# these datasets is "not checked" and the curator approves with a reason.
+JUSTIFICATION = "API agregat; sel kecil diperiksa pemilik data"
+
+
 def act(user: dict | None, action: str, **kw):
     context = {"user": user["name"] if user else "", "ignore_auth": False}
+    if action == "umkm_release_approve":
+        kw.setdefault("justification", JUSTIFICATION)
     return helpers.call_action(action, context=context, **kw)
 
 
 def new_dataset(actors, **kw) -> dict:
-    """A dataset that passes the release checks: analysed, in an open format
-    (an API, so that nothing needs downloading; test_release_checks covers files)."""
+    """A dataset that passes every release check but the disclosure check,
+    which cannot examine it: analysed, in an open format (an API, so that
+    nothing needs downloading; test_release_checks covers files)."""
     kw.setdefault("name", f"data-umkm-{uuid.uuid4().hex[:12]}")
     kw.setdefault("analisis", "Jumlah UMKM naik 4% dari tahun sebelumnya.")
     kw.setdefault("resources", [{"url": "https://api.example.org/umkm", "format": "API", "name": "API UMKM"}])

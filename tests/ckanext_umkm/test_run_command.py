@@ -4,6 +4,8 @@ run keeps all data. Runs bin/run as a user would, as its own instance."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import signal
@@ -50,6 +52,50 @@ def _counts(base: str) -> dict[str, int]:
 def _api(base: str, action: str, **params):
     r = requests.get(f"{base}/api/3/action/{action}", params=params, timeout=30)
     return r.json()
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="_csrf_token" (?:value|content)="([^"]+)"', html).group(1)
+
+
+def _instansi_demo_gets_kota_bandung(base: str, out: str, bnba: dict) -> None:
+    """The steps bin/run prints, as instansi-demo takes them in the browser:
+    the loader put the restricted table into the DataStore (with the
+    portal's service token, through the gate), and after the statement and
+    two-step login the download holds exactly Kota Bandung's rows."""
+    res = bnba["resources"][0]
+    deadline = time.monotonic() + 180
+    while not _api(base, "package_show", id=bnba["name"])["result"]["resources"][0].get("datastore_active"):
+        assert time.monotonic() < deadline, "the restricted demo table never reached the DataStore"
+        time.sleep(2)
+    password = re.search(r"user instansi-demo: created, password (\S+)", out).group(1)
+    s = requests.Session()
+    form = s.get(f"{base}/user/login", timeout=30).text
+    s.post(f"{base}/user/login", data={"login": "instansi-demo", "password": password, "_csrf_token": _csrf(form)},
+           timeout=30)
+    page = s.get(f"{base}/akses/pernyataan", timeout=30).text
+    version = re.search(r'name="template_version" value="(\d+)"', page).group(1)
+    signed = s.post(f"{base}/akses/pernyataan", timeout=30, data={
+        "_csrf_token": _csrf(page), "template_version": version, "full_name": "Analis Data Kota Bandung",
+        "nip_nik": "198001012005012001", "agency": "Dinas KUMKM Kota Bandung", "position": "Analis Data",
+        "accept_controller_duties": "on"})
+    assert signed.status_code == 200
+    page = s.get(f"{base}/akun/verifikasi-dua-langkah", timeout=30).text
+    page = s.post(f"{base}/akun/verifikasi-dua-langkah", data={"op": "setup", "_csrf_token": _csrf(page)},
+                  timeout=30).text
+    secret = re.search(r'class="umkm-mfa-secret">([A-Z2-7]+)<', page).group(1)
+    import pyotp
+
+    done = s.post(f"{base}/akun/verifikasi-dua-langkah", timeout=30, data={
+        "op": "confirm", "code": pyotp.TOTP(secret).now(), "password": password, "_csrf_token": _csrf(page)})
+    assert done.status_code == 200 and "umkm-mfa-recovery" in done.text
+    got = s.get(f"{base}/dataset/{bnba['name']}/resource/{res['id']}/download", timeout=60)
+    assert got.status_code == 200, got.text[:500]
+    rows = list(csv.DictReader(io.StringIO(got.content.decode("utf-8-sig"))))
+    demo = os.path.join(ROOT, "ckanext-umkm", "ckanext", "umkm", "demo", "bnba-umkm-contoh-2023.csv")
+    with open(demo, encoding="utf-8") as f:
+        bandung = [r for r in csv.DictReader(f) if r["kode_desa"].startswith("32.73.")]
+    assert rows and sorted(r["nik"] for r in rows) == sorted(r["nik"] for r in bandung)
 
 
 def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
@@ -109,6 +155,7 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
             refused = requests.get(f"{base}/api/3/action/datastore_search",
                                    params={"resource_id": bnba["resources"][0]["id"]}, timeout=30)
             assert refused.status_code == 403
+            _instansi_demo_gets_kota_bandung(base, out, bnba)
 
             # A sysadmin can log in with the printed credentials.
             s = requests.Session()
