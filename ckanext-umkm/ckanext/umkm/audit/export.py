@@ -84,11 +84,17 @@ def event_rows(since: str | None = None, until: str | None = None, action: str |
                 "resource": names.resource(e.get("action_object_id")) if e.get("action_object") == "resource"
                 else "",
                 "purpose": p.get("purpose") or "", "rows": p.get("rows"),
-                "sha256": p.get("sha256") or p.get("file_sha256") or "", "ip": p.get("ip") or "",
-                "user_agent": p.get("user_agent") or "", "details": labels.details(e, names),
+                "sha256": _text(p.get("sha256") or p.get("file_sha256")), "ip": _text(p.get("ip")),
+                "user_agent": _text(p.get("user_agent")), "details": labels.details(e, names),
                 "grants": ", ".join(p.get("grants") or []), "hash": e["hash"],
             }
             yield [values[k] for k in keys]
+
+
+def _text(value: Any) -> str:
+    """A payload value; empty for none (entries written before empty values
+    were left out hold the text "None")."""
+    return "" if value in (None, "None") else str(value)
 
 
 def _agency(value: Any, names: labels.Names) -> str:
