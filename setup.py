@@ -42,6 +42,9 @@ INSTALL_REQUIRES = [
     "cryptography==50.0.2",
     # Uploaded signed statements are parsed before Walidata opens them.
     "pypdf==7.1.1",
+    # Abuse limits: moving windows in Redis (the library flask-limiter is built on).
+    "limits[redis]==5.8.0",
+    "Deprecated==1.3.1",
     # frictionless needs pydantic 2; the newest needs a typing-extensions newer than CKAN pins.
     "pydantic==2.10.6",
 ]
@@ -63,6 +66,8 @@ TEST_REQUIRES = [
     "jsonschema==4.23.0",
     # A real SMTP server for the notification tests.
     "aiosmtpd==1.4.6",
+    # Known vulnerabilities of the pinned set (PyPI's advisory data, OSV).
+    "pip-audit==2.10.1",
 ]
 
 setup(
@@ -89,6 +94,8 @@ setup(
         "ckan.plugins": [
             "umkm = ckanext.umkm.plugin:UmkmPlugin",
             "umkm_datastore = ckanext.umkm.plugin:UmkmDatastorePlugin",
+            "umkm_ckan_harvester = ckanext.umkm.egress.harvesters:GuardedCKANHarvester",
+            "umkm_dcat_harvest_guard = ckanext.umkm.egress.harvesters:DcatHarvestGuard",
         ],
         "console_scripts": [
             "umkm-search-service = ckanext.umkm.search_service.__main__:main",

@@ -200,6 +200,10 @@ main() {
         wait $!
       done
       ;;
+    egress-proxy)
+      log "egress guard: the loader's proxy on port 8985"
+      exec ckan umkm egress-proxy --host 0.0.0.0 --port 8985
+      ;;
     release-scheduler)
       log "publishing approved records at their release time"
       exec ckan umkm release scheduler --interval "${UMKM_RELEASE_INTERVAL:-30}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -43,20 +44,20 @@ def reference_codes(migrate_db_for) -> None:
         codes.ensure_loaded()
 
 
-@pytest.fixture()
-def live_portal(clean_portal_db, clean_index, ckan_config) -> Iterator[str]:
-    """The portal served by waitress in its own process, on the test database
-    and the test search service: exactly what a browser or harvester talks to."""
+@contextlib.contextmanager
+def serve_portal(ini: str, *waitress_args: str) -> Iterator[str]:
+    """The portal served by waitress in its own process with the config
+    ``ini``, on the test database and search service."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, CKAN_INI=os.path.join(ROOT, "config", "test.ini"), CKAN_SITE_URL=url)
+    env = dict(os.environ, CKAN_INI=ini, CKAN_SITE_URL=url)
     # The server's log stays beside the other test state for post-mortems.
     logdir = os.path.join(ROOT, "var", "test")
     os.makedirs(logdir, exist_ok=True)
     log = open(os.path.join(logdir, "live-portal.log"), "ab")
     proc = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "waitress-serve"),
-         f"--listen=127.0.0.1:{port}", "--threads=4", "ckanext.umkm.wsgi:application"],
+         f"--listen=127.0.0.1:{port}", "--threads=4", *waitress_args, "ckanext.umkm.wsgi:application"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
@@ -76,6 +77,13 @@ def live_portal(clean_portal_db, clean_index, ckan_config) -> Iterator[str]:
         proc.terminate()
         proc.wait(10)
         log.close()
+
+
+@pytest.fixture()
+def live_portal(clean_portal_db, clean_index, ckan_config) -> Iterator[str]:
+    """The portal over HTTP: exactly what a browser or harvester talks to."""
+    with serve_portal(os.path.join(ROOT, "config", "test.ini")) as url:
+        yield url
 
 
 @pytest.fixture()

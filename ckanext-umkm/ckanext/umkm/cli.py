@@ -31,6 +31,19 @@ def search_service(host: str, port: int, data_dir: str, cores: tuple[str, ...]) 
     os.execv(sys.executable, args)
 
 
+@umkm.command("egress-proxy")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8985, show_default=True, type=int)
+def egress_proxy(host: str, port: int) -> None:
+    """Run the egress guard as a forward proxy (ckan.download_proxy): the
+    DataStore loader fetches every resource URL through it, and nothing
+    inside the network is reached but the portal's own uploads."""
+    from ckanext.umkm.egress import proxy
+
+    click.echo(f"egress guard proxy on {host}:{port}")
+    proxy.serve(host, port, click.get_current_context().meta["flask_app"])
+
+
 @umkm.command("demo")
 @click.option("--admin", default="admin", show_default=True,
               help="Sysadmin that owns the demo content.")

@@ -246,6 +246,12 @@ def dataset_title(ref: str | None) -> str:
     return labels.Names().dataset(ref)
 
 
+def csp_nonce() -> str:
+    from ckanext.umkm.protection import headers
+
+    return headers.nonce()
+
+
 def get_helpers() -> dict[str, Callable[..., Any]]:
     return {
         "umkm_reference_labels": reference_labels,
@@ -274,4 +280,5 @@ def get_helpers() -> dict[str, Callable[..., Any]]:
         "umkm_audit_reason": audit_reason,
         "umkm_audit_path": audit_path,
         "umkm_dataset_title": dataset_title,
+        "umkm_csp_nonce": csp_nonce,
     }

@@ -20,6 +20,7 @@ from ckanext.umkm.audit import file_integrity
 from ckanext.umkm.audit import log as audit_log
 from ckanext.umkm.auth import get_auth_functions
 from ckanext.umkm.metadata import indexing, validators
+from ckanext.umkm.protection import errors, headers, limits
 from ckanext.umkm.release import workflow as release_workflow
 from ckanext.umkm.views import get_blueprints
 
@@ -147,6 +148,9 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
 
             install_gate(app)
             caller.install_proxy_fix(app)
+            limits.install(app)
+            headers.install(app)
+            errors.install(app)
         return app
 
     # IAuthenticator: users with two-step login on give a code after the password.

@@ -370,6 +370,10 @@ def datastore_search(next_action: Callable[..., Any], context: dict[str, Any],
         # ``resource_id`` given: the gate decides on the same one.
         data_dict = dict(data_dict)
         data_dict["resource_id"] = data_dict.pop("id")
+    if str(data_dict.get("resource_id") or "") in ("_table_metadata",):
+        # The DataStore's own catalogue of tables, which CKAN serves without
+        # any auth check (and then answers 500): not a resource anyone reads.
+        raise tk.ValidationError({"resource_id": [_("Not a DataStore table of a resource")]})
     resource_id, pkg, decision = _gate_resource(context, str(data_dict.get("resource_id") or ""),
                                                 "datastore_search")
     if pkg is None or decision is None:

@@ -161,7 +161,6 @@ def gated_dump(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def install_gate(app: Flask) -> None:
     from ckan.views import resource
-    from werkzeug.exceptions import Forbidden, NotFound
 
     from ckanext.datastore import blueprint as datastore_views
 
@@ -175,11 +174,6 @@ def install_gate(app: Flask) -> None:
             replaced += 1
     if not replaced:
         raise RuntimeError("ckanext-umkm: CKAN's download views were not found; restricted data cannot be gated")
-
-    # A refusal that a view lets through (CKAN's datatables filtered download
-    # does) is a 403 page, not a server error; likewise a missing object.
-    app.register_error_handler(tk.NotAuthorized, lambda e: app.handle_http_exception(Forbidden(str(e) or None)))
-    app.register_error_handler(tk.ObjectNotFound, lambda e: app.handle_http_exception(NotFound(str(e) or None)))
 
 
 # --- pages -------------------------------------------------------------------

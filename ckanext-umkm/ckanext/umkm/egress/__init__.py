@@ -1,5 +1,8 @@
 """The one egress guard: every server-side fetch of a URL that a user, a
-harvest source or an import supplied goes through ``fetch``.
+harvest source or an import supplied goes through ``check`` and connects to
+the address it checked: ``fetch`` (the release checks), ``session`` and
+``GuardedAdapter`` (the harvesters, ``egress.harvesters``), and the forward
+proxy of the DataStore loader (``egress.proxy``).
 
 A URL from outside must not make the portal read its own network: the
 search service and PostgreSQL on loopback, the cloud's metadata endpoint,
@@ -34,9 +37,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import ckan.plugins.toolkit as tk
+import requests
+from requests.adapters import HTTPAdapter
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -140,12 +145,48 @@ def check(url: str) -> Target:
     return Target(parts.scheme, host, port, path, addresses[0])
 
 
+class GuardedAdapter(HTTPAdapter):
+    """A requests transport that checks every request's URL (``check``) and
+    connects to the address it checked, naming the host only for the Host
+    header and TLS. Mounted on a session, it guards each redirect too, as
+    requests sends every hop through it. Proxies from the environment are
+    not used: the guard is the way out."""
+
+    def get_connection_with_tls_context(self, request: Any, verify: Any, proxies: Any = None,
+                                        cert: Any = None) -> Any:
+        target = check(request.url)
+        host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
+        host_params = dict(host_params, host=str(target.address), port=target.port)
+        if host_params.get("scheme") == "https":
+            pool_kwargs = dict(pool_kwargs, server_hostname=target.host, assert_hostname=target.host)
+        return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+
+    def request_url(self, request: Any, proxies: Any) -> str:
+        return super().request_url(request, {})
+
+    def add_headers(self, request: Any, **kwargs: Any) -> None:
+        parts = urlsplit(request.url)
+        request.headers["Host"] = parts.netloc.rsplit("@", 1)[-1]
+
+
+def session(max_redirects: int = 5) -> requests.Session:
+    """A requests session whose every request goes through the guard."""
+    guarded = requests.Session()
+    guarded.trust_env = False
+    guarded.max_redirects = max_redirects
+    guarded.headers["User-Agent"] = USER_AGENT
+    adapter = GuardedAdapter(max_retries=0)
+    guarded.mount("http://", adapter)
+    guarded.mount("https://", adapter)
+    return guarded
+
+
 @dataclass
 class Response:
     url: str
     status: int
     headers: dict[str, str]
-    _raw: Any = field(repr=False)
+    _raw: requests.Response = field(repr=False)
     _deadline: float = field(repr=False)
     _max_bytes: int = field(repr=False)
     received: int = 0
@@ -153,70 +194,40 @@ class Response:
     def iter_content(self, chunk_size: int = CHUNK) -> Iterator[bytes]:
         """The body in chunks, within the size and time bounds."""
         _ = tk._
-        for chunk in self._raw.stream(chunk_size, decode_content=True):
-            self.received += len(chunk)
-            if self.received > self._max_bytes:
-                raise Refused(_("The file is larger than {size} MB").format(size=self._max_bytes // (1024 * 1024)))
-            if time.monotonic() > self._deadline:
-                raise Refused(_("The download took too long"))
-            yield chunk
+        try:
+            for chunk in self._raw.iter_content(chunk_size):
+                self.received += len(chunk)
+                if self.received > self._max_bytes:
+                    raise Refused(_("The file is larger than {size} MB").format(
+                        size=self._max_bytes // (1024 * 1024)))
+                if time.monotonic() > self._deadline:
+                    raise Refused(_("The download took too long"))
+                yield chunk
+        except requests.RequestException as e:
+            raise Refused(_("The URL cannot be fetched: {error}").format(error=type(e).__name__)) from None
 
     def read(self) -> bytes:
         return b"".join(self.iter_content())
 
 
-def _open(target: Target, timeout: float) -> Any:
-    import certifi
-    import urllib3
-
-    host_header = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
-    if ":" in target.host and not target.host.startswith("["):
-        host_header = f"[{target.host}]" if target.port in (80, 443) else f"[{target.host}]:{target.port}"
-    address = str(target.address)
-    common = {"port": target.port, "timeout": urllib3.Timeout(connect=min(timeout, 10), read=timeout),
-              "retries": False, "maxsize": 1}
-    if target.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(address, server_hostname=target.host, assert_hostname=target.host,
-                                           cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(), **common)
-    else:
-        pool = urllib3.HTTPConnectionPool(address, **common)
-    return pool.urlopen("GET", target.path, headers={"Host": host_header, "User-Agent": USER_AGENT,
-                                                      "Accept-Encoding": "gzip, deflate"},
-                        redirect=False, preload_content=False, assert_same_host=False)
-
-
 @contextlib.contextmanager
-def fetch(url: str, *, max_bytes: int, timeout: float = 30, max_redirects: int = 5) -> Iterator[Response]:
-    """GET ``url`` through the guard; the response's body is read with
-    ``iter_content`` (or ``read``) within ``max_bytes`` and ``timeout``
-    seconds in all. Raises Refused, or OSError-like network errors as
-    Refused with the reason."""
-    import urllib3
-
+def fetch(url: str, *, max_bytes: int, timeout: float = 30, max_redirects: int = 5,
+          headers: dict[str, str] | None = None) -> Iterator[Response]:
+    """GET ``url`` through the guard; the body is read with ``iter_content``
+    (or ``read``) within ``max_bytes`` and ``timeout`` seconds in all.
+    Raises Refused, with the reason in words."""
     _ = tk._
     deadline = time.monotonic() + timeout
-    current = url
-    for _hop in range(max_redirects + 1):
-        target = check(current)
+    with session(max_redirects) as guarded:
         try:
-            raw = _open(target, max(deadline - time.monotonic(), 1))
-        except urllib3.exceptions.HTTPError as e:
+            raw = guarded.get(url, stream=True, timeout=(min(timeout, 10), timeout), headers=headers)
+        except requests.TooManyRedirects:
+            raise Refused(_("Too many redirects (more than {n})").format(n=max_redirects)) from None
+        except requests.RequestException as e:
+            # (A refusal of the guard is raised as it is, not wrapped.)
             raise Refused(_("The URL cannot be fetched: {error}").format(error=type(e).__name__)) from None
-        if raw.status in (301, 302, 303, 307, 308) and raw.headers.get("Location"):
-            location = raw.headers["Location"]
-            raw.release_conn()
-            current = urljoin(current, location)
-            continue
-        length = raw.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > max_bytes:
-            raw.release_conn()
-            raise Refused(_("The file is larger than {size} MB").format(size=max_bytes // (1024 * 1024)))
-        response = Response(current, raw.status, dict(raw.headers), raw, deadline, max_bytes)
-        try:
-            yield response
-        except urllib3.exceptions.HTTPError as e:
-            raise Refused(_("The URL cannot be fetched: {error}").format(error=type(e).__name__)) from None
-        finally:
-            raw.release_conn()
-        return
-    raise Refused(_("Too many redirects (more than {n})").format(n=max_redirects))
+        with raw:
+            length = raw.headers.get("Content-Length")
+            if length and length.isdigit() and int(length) > max_bytes:
+                raise Refused(_("The file is larger than {size} MB").format(size=max_bytes // (1024 * 1024)))
+            yield Response(raw.url, raw.status_code, dict(raw.headers), raw, deadline, max_bytes)
