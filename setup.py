@@ -67,7 +67,7 @@ TEST_REQUIRES = [
     # A real SMTP server for the notification tests.
     "aiosmtpd==1.4.6",
     # Known vulnerabilities of the pinned set (PyPI's advisory data, OSV).
-    "pip-audit==2.10.1",
+    "pip-audit==2.9.0",
 ]
 
 setup(
