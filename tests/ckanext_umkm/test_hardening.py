@@ -714,9 +714,8 @@ def test_download_views_are_the_gates(app):
 def test_the_top_level_holds_no_domain_logic():
     package = os.path.join(ROOT, "ckanext-umkm", "ckanext", "umkm")
     modules = sorted(f for f in os.listdir(package) if f.endswith(".py"))
-    assert modules == ["__init__.py", "caller.py", "cli.py", "demo_content.py", "egress.py", "helpers.py",
-                       "plugin.py", "wsgi.py"]
-    for domain in ("release", "access", "audit", "metadata"):
+    assert modules == ["__init__.py", "caller.py", "cli.py", "demo_content.py", "helpers.py", "plugin.py", "wsgi.py"]
+    for domain in ("release", "access", "audit", "metadata", "egress", "protection"):
         assert os.path.isfile(os.path.join(package, domain, "__init__.py"))
 
 

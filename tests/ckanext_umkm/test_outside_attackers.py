@@ -218,6 +218,16 @@ def test_every_answer_has_the_security_headers(world, live_portal):
         assert "Strict-Transport-Security" not in h  # plain http
 
 
+def test_hsts_and_cookie_flags_over_tls(limited_portal):
+    """Behind the trusted TLS proxy (X-Forwarded-Proto: https) the answer
+    carries HSTS; the session cookie is HttpOnly and SameSite=Lax."""
+    reply = requests.get(f"{limited_portal}/user/login", timeout=30,
+                         headers={"X-Forwarded-For": "198.51.100.20", "X-Forwarded-Proto": "https"})
+    assert reply.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    cookie = reply.headers["Set-Cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+
+
 def _browser_with_log():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -104,7 +104,8 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
     port, search_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, UMKM_VAR=str(tmp_path / "var"), UMKM_INSTANCE=instance,
-               UMKM_PORT=str(port), UMKM_SEARCH_PORT=str(search_port), UMKM_REDIS_DB="3",
+               UMKM_PORT=str(port), UMKM_SEARCH_PORT=str(search_port), UMKM_EGRESS_PORT=str(free_port()),
+               UMKM_REDIS_DB="3",
                UMKM_SITE_URL=base)
     env.pop("CKAN_INI", None)
 
