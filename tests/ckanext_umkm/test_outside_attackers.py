@@ -119,7 +119,7 @@ LIMITED = """[app:main]
 use = config:{test_ini}
 ckanext.umkm.limits.enabled = true
 ckanext.umkm.trusted_proxies = 1
-ckanext.umkm.limits.login_client = 40/minute
+ckanext.umkm.limits.login_client = 12/minute
 ckanext.umkm.limits.login_account_client = 5/8 seconds
 ckanext.umkm.limits.login_account = 15/minute
 ckanext.umkm.limits.register = 2/minute
@@ -175,6 +175,20 @@ def test_the_password_step_of_two_step_users_is_limited_too(limited_portal):
     steps.enrol(user)
     answers = [_login(limited_portal, user["name"], "salah", "203.0.113.67").status_code for _ in range(8)]
     assert 429 in answers and answers[0] == 200
+
+
+def test_one_address_guessing_many_accounts_is_held_back(limited_portal):
+    """Password spraying: one wrong password for each of many accounts from
+    one address fills ``login_client``; a right password from that address
+    then waits too. Right passwords do not count (an office behind one
+    address logs in all morning)."""
+    office = "203.0.113.95"
+    colleagues = [factories.User(password=PASSWORD) for _ in range(14)]
+    assert all(_login(limited_portal, u["name"], PASSWORD, office).status_code == 302 for u in colleagues)
+    answers = [_login(limited_portal, u["name"], "tebakan-1", office).status_code for u in colleagues]
+    assert answers[:12] == [200] * 12 and answers[12:] == [429, 429]
+    assert _login(limited_portal, colleagues[0]["name"], PASSWORD, office).status_code == 429
+    assert _login(limited_portal, colleagues[0]["name"], PASSWORD, "198.51.100.8").status_code == 302
 
 
 def test_guessing_one_account_from_many_addresses_is_held_back(limited_portal):
@@ -326,24 +340,62 @@ HOSTILE = [
     {"id": "\x00\x01\x1b[31m\u202e\ud83d\ude00", "q": "\x00", "filters": "{", "fields": 7},
     {"resource_id": "_table_metadata", "filters": {"name": "x"}, "q": "x", "sql": "SELECT 1"},
     {"id": None, "package_id": True, "data_dict": [], "query": 1},
+    {"id": ["a", "b"], "name_or_id": ["x"], "resource_id": {"$ne": 1}, "user": [None]},
 ]
 
 
+# The same hostile values as a query string (what a browser or curl sends):
+# repeated keys, unparsable numbers and JSON, control characters, traversal.
+HOSTILE_QUERIES = [
+    "id=a&id=b&resource_id=_table_metadata&q=%00",
+    "limit=99999999999999999999&offset=-5&rows=banyak&start=1e999&sort=%27%3BDROP",
+    "id=..%2F..%2F..%2Fetc%2Fpasswd&filters=%7B&fields=%5B&q=title%3A%5B",
+    "id=%E2%80%AE%F0%9F%98%80%1B%5B31m&name=" + "x" * 5000,
+]
+
+
+def _unclear(reply: requests.Response) -> str | None:
+    """Why an answer is not a bounded, clear one (None when it is)."""
+    if reply.status_code >= 500 or "Traceback" in reply.text:
+        return f"{reply.status_code}"
+    if reply.status_code >= 400:
+        try:
+            error = reply.json()["error"]
+        except (ValueError, KeyError, TypeError):
+            return f"{reply.status_code} without a JSON error"
+        if not isinstance(error, dict) or not any(v for k, v in error.items() if k != "__type"):
+            return f"{reply.status_code} without a message: {error}"
+    return None
+
+
 def test_no_action_answers_500_to_bad_input(world, live_portal):
+    """Every registered action, with every hostile body (POST JSON) as an
+    anonymous caller and as a signed-in agency, and with every hostile query
+    string (GET): never a 500 or a traceback, and an error always says what
+    is wrong."""
     from ckan import logic
 
     logic.get_action("package_show")
     user = world["outsider"]
     token = restricted._token(user)
-    failures = []
+    failures, calls = [], 0
     with requests.Session() as s:
-        for name in sorted(logic._actions):
+        actions = sorted(logic._actions)
+        for name in actions:
+            url = f"{live_portal}/api/3/action/{name}"
             for body in HOSTILE:
                 for headers in ({}, {"Authorization": token}):
-                    reply = s.post(f"{live_portal}/api/3/action/{name}", json=body, headers=headers, timeout=60)
-                    if reply.status_code >= 500 or "Traceback" in reply.text:
-                        failures.append(f"{name} {str(body)[:80]} -> {reply.status_code}")
-    assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:80])
+                    why = _unclear(s.post(url, json=body, headers=headers, timeout=60))
+                    calls += 1
+                    if why:
+                        failures.append(f"POST {name} {str(body)[:80]} -> {why}")
+            for query in HOSTILE_QUERIES:
+                why = _unclear(s.get(f"{url}?{query}", timeout=60))
+                calls += 1
+                if why:
+                    failures.append(f"GET {name}?{query[:60]} -> {why}")
+    assert len(actions) >= 230 and calls == len(actions) * (2 * len(HOSTILE) + len(HOSTILE_QUERIES))
+    assert not failures, f"{len(failures)} unclear answers:\n" + "\n".join(failures[:2000])
 
 
 BAD_IDS = ["../../etc/passwd", "%00", "x" * 3000, "_table_metadata", "'\"><script>", "\u202e\ud83d\ude00"]
@@ -369,7 +421,36 @@ def test_no_page_answers_500_to_bad_ids(world, live_portal, app):
                         reply = s.request(method, live_portal + path, timeout=60, allow_redirects=False)
                         if reply.status_code >= 500:
                             failures.append(f"{method} {rule.rule} [{bad[:20]!r}] -> {reply.status_code}")
-    assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:80])
+    assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:2000])
+
+
+# What an outsider puts in the query string of a page: unparsable numbers,
+# search syntax, NUL, repeated and overlong keys.
+PAGE_QUERIES = [
+    "q=%00&page=abc&sort=%27%3BDROP&_tags_limit=x&limit=-1&offset=1e999",
+    "q=title%3A%5B&page=99999999999999999999&ext_bbox=a,b,c&fq=%29%28&rows=banyak",
+    "q=" + "x" * 5000 + "&tags=a&tags=b&res_format=%E2%80%AE&organization=..%2F..",
+    "page=-1&format=xlsx%00&since=kemarin&until=32-13-2026&user=%27&id=%00",
+]
+
+
+def test_no_page_answers_500_to_bad_queries(world, live_portal, app):
+    """Every page without path arguments (search pages, lists, forms, the
+    portal's own pages), with hostile query strings, anonymous and signed in."""
+    session, _ = steps.password_step(live_portal, world["walidata"])
+    failures, calls = [], 0
+    rules = [r for r in app.flask_app.url_map.iter_rules()
+             if not r.arguments and "GET" in (r.methods or ()) and r.endpoint != "static"
+             and not r.rule.startswith(("/webassets", "/user/_logout", "/user/logout"))]
+    for reader in (requests.Session(), session):
+        for rule in rules:
+            for query in PAGE_QUERIES:
+                reply = reader.get(f"{live_portal}{rule.rule}?{query}", timeout=60, allow_redirects=False)
+                calls += 1
+                if reply.status_code >= 500 or "Traceback" in reply.text:
+                    failures.append(f"GET {rule.rule}?{query[:50]} -> {reply.status_code}")
+    assert len(rules) >= 30 and calls == 2 * len(rules) * len(PAGE_QUERIES)
+    assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:2000])
 
 
 def test_a_readable_message_for_bad_input(world, live_portal):
@@ -379,3 +460,22 @@ def test_a_readable_message_for_bad_input(world, live_portal):
     assert reply.status_code == 409 and error["resource_id"] == ["Bukan tabel DataStore dari sebuah sumber data"]
     page = requests.get(f"{live_portal}/akses/log?page=abc", timeout=30, allow_redirects=False)
     assert page.status_code < 500
+    api = f"{live_portal}/api/3/action"
+    # CKAN's bare "Bad request - ..." strings become errors in the site's language.
+    reply = requests.get(f"{api}/package_create?name=x", timeout=30)
+    assert reply.status_code == 400 and reply.json()["error"]["message"].startswith("Tindakan ini mengubah data")
+    reply = requests.post(f"{api}/package_show", data="{bukan json", timeout=30,
+                          headers={"Content-Type": "application/json"})
+    assert reply.status_code == 400 and reply.json()["error"]["message"].startswith("Isi permintaan tidak dapat")
+    reply = requests.get(f"{api}/datastore_info?id=a&id=b", timeout=30)
+    assert reply.status_code == 409 and reply.json()["error"]["id"] == ["Harus berupa teks"]
+    # A search the service cannot parse: said plainly, without the internal
+    # query (permission labels, site filters) CKAN's own message repeats.
+    reply = requests.get(f"{api}/package_search?q=title:%5B", timeout=30)
+    assert reply.status_code == 409 and "permission_labels" not in reply.text
+    assert reply.json()["error"]["message"].startswith("Kueri pencarian tidak dapat dibaca")
+    # A number the database refuses: a 400, and the thread's next pages still work.
+    with requests.Session() as s:
+        for _ in range(6):
+            assert s.get(f"{live_portal}/user/?page=99999999999999999999", timeout=30).status_code == 400
+            assert s.get(f"{live_portal}/user/login", timeout=30).status_code == 200

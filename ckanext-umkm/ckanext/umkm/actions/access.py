@@ -341,6 +341,18 @@ def umkm_audit_refusal_list(context: dict[str, Any], data_dict: dict[str, Any]) 
 
 # --- the gate on reads ---------------------------------------------------------
 
+def _table_id(data_dict: dict[str, Any], key: str) -> str:
+    """The resource id or DataStore name under ``key``: text, or a
+    ValidationError (a list from ``?id=a&id=b`` or an object would reach the
+    DataStore's SQL as something the gate never decided on)."""
+    value = data_dict.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise tk.ValidationError({key: [_("Must be a text value")]})
+    return value
+
+
 def _gate_resource(context: dict[str, Any], resource_id: str, path: str
                    ) -> tuple[str, dict[str, Any] | None, gate.Decision | None]:
     """(the resource id behind ``resource_id``, which may be a DataStore
@@ -370,11 +382,11 @@ def datastore_search(next_action: Callable[..., Any], context: dict[str, Any],
         # ``resource_id`` given: the gate decides on the same one.
         data_dict = dict(data_dict)
         data_dict["resource_id"] = data_dict.pop("id")
-    if str(data_dict.get("resource_id") or "") in ("_table_metadata",):
+    if _table_id(data_dict, "resource_id") in ("_table_metadata",):
         # The DataStore's own catalogue of tables, which CKAN serves without
         # any auth check (and then answers 500): not a resource anyone reads.
         raise tk.ValidationError({"resource_id": [_("Not a DataStore table of a resource")]})
-    resource_id, pkg, decision = _gate_resource(context, str(data_dict.get("resource_id") or ""),
+    resource_id, pkg, decision = _gate_resource(context, _table_id(data_dict, "resource_id"),
                                                 "datastore_search")
     if pkg is None or decision is None:
         return next_action(context, data_dict)
@@ -403,7 +415,7 @@ def datastore_info(next_action: Callable[..., Any], context: dict[str, Any], dat
     (whichever of ``resource_id`` and ``id`` names it)."""
     for key in ("resource_id", "id"):
         if data_dict.get(key):
-            _gate_resource(context, str(data_dict[key]), "datastore_info")
+            _gate_resource(context, _table_id(data_dict, key), "datastore_info")
     return next_action(context, data_dict)
 
 

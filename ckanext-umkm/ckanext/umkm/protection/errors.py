@@ -48,7 +48,26 @@ def is_input_error(error: BaseException | None) -> bool:
     if isinstance(error, sqlalchemy.exc.ProgrammingError):
         code = getattr(getattr(error, "orig", None), "pgcode", "") or ""
         return code.startswith(INPUT_PGCODES)
+    # A list where one id belongs (``?id=a&id=b`` becomes a list in CKAN's
+    # API), handed to the ORM's lookup by primary key.
+    if isinstance(error, sqlalchemy.exc.InvalidRequestError):
+        return "number of values in identifier" in str(error)
     return False
+
+
+def _bad_request_message(text: str) -> str:
+    """CKAN's API answers a request it cannot read with a bare string
+    ("Bad request - …", in English after the first words); the portal says
+    what is wrong, in the site's language."""
+    if "Please use POST method" in text or "Please use the POST method" in text:
+        return tk._("This action changes data: send it with the POST method and the parameters as a JSON object")
+    if "Action name not known" in text:
+        return tk._("No such action: {name}").format(name=text.rsplit(":", 1)[-1].strip()[:100])
+    if "JSON" in text:
+        return tk._("The request body cannot be read: send the parameters as one JSON object")
+    if "Search Query is invalid" in text:
+        return tk._("The search query cannot be read: check its brackets, quotes and field names")
+    return tk._("The request cannot be processed: a parameter has a wrong value or type")
 
 
 def _not_an_action(error: BaseException | None) -> bool:
@@ -71,13 +90,24 @@ def _guard_api(view: Any) -> Any:
         from flask import g
 
         response = view(*args, **kwargs)
-        if getattr(response, "status_code", 200) != 500:
+        status = getattr(response, "status_code", 200)
+        if status in (400, 409) and response.mimetype == "application/json":
+            body = response.get_json(silent=True)
+            if isinstance(body, str):
+                return _json(400, "Bad Request", _bad_request_message(body))
+            # CKAN's search error repeats the whole query sent to the search
+            # service: its permission labels and internal filters.
+            if isinstance(body, dict) and (body.get("error") or {}).get("__type") == "Search Error":
+                return _json(409, "Search Error", tk._(
+                    "The search query cannot be read: check its brackets, quotes and field names"))
+        if status != 500:
             return response
         error = g.pop("_umkm_api_error", None)
         if _not_an_action(error):
             return _json(404, "Not Found Error", tk._("Not found"))
         # (CKAN's member deletions ``assert`` that the group named exists.)
         if is_input_error(error) or isinstance(error, AssertionError):
+            _rollback()
             return _json(400, "Validation Error", tk._(
                 "The request cannot be processed: a parameter has a wrong value or type"))
         return response
@@ -85,6 +115,17 @@ def _guard_api(view: Any) -> Any:
     action.__name__ = view.__name__
     action.umkm_guard = True  # type: ignore[attr-defined]
     return action
+
+
+def _rollback() -> None:
+    """A value the database refused (a page number beyond bigint) aborts the
+    transaction; the error page and the thread's next request need it gone."""
+    from ckan import model
+
+    try:
+        model.Session.rollback()
+    except Exception:  # noqa: BLE001 - the connection itself is gone: the 400 still stands
+        log.exception("rollback after bad input failed")
 
 
 def _json(status: int, kind: str, message: str) -> Any:
@@ -120,6 +161,7 @@ def install(app: Any) -> None:
 
         log.warning("bad input answered with 400: %s %s from %s", request.method, request.path, caller.client_ip(),
                     exc_info=error)
+        _rollback()
         return _answer(app, 400, tk._("The request cannot be processed: a parameter has a wrong value or type"))
 
     from ckan.lib.search.common import SearchError, SearchQueryError

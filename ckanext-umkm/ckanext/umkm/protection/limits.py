@@ -11,8 +11,9 @@ Each limit is ``ckanext.umkm.limits.<name>`` in the ``limits`` notation
 ============================  =====================  ======================
 name                          counts                 default
 ============================  =====================  ======================
-``login_client``              every password step    30/10 minutes
-                              of one address
+``login_client``              wrong passwords from   30/10 minutes
+                              one address (any
+                              account)
 ``login_account_client``      wrong passwords for    5/5 minutes
                               one account from one
                               address
@@ -175,7 +176,7 @@ def before_request() -> Any:
     try:
         if endpoint == "user.login" and request.method == "POST":
             login = _login_name()
-            hit("login_client", ip)
+            test("login_client", ip)
             if login:
                 test("login_account_client", login, ip)
                 test("login_account", login)
@@ -208,20 +209,23 @@ def before_request() -> Any:
 
 
 def after_request(response: Any) -> Any:
-    """A wrong password counts against the account (CKAN's login page comes
-    back with 200; a right one redirects)."""
+    """A wrong password counts against the account and the address (CKAN's
+    login page comes back with 200; a right one redirects). Right passwords
+    do not count: many colleagues behind one office address log in every
+    morning."""
     from flask import request
 
     if (enabled() and request.endpoint == "user.login" and request.method == "POST"
             and response.status_code == 200 and _login_name()):
         login, ip = _login_name(), caller.client_ip() or "-"
-        try:
-            hit("login_account_client", login, ip)
-            hit("login_account", login)
-        except Exceeded:
-            pass
-        except Exception:  # noqa: BLE001
-            log.exception("abuse limits could not be counted")
+        for name, key in (("login_client", (ip,)), ("login_account_client", (login, ip)),
+                          ("login_account", (login,))):
+            try:
+                hit(name, *key)
+            except Exceeded:
+                pass
+            except Exception:  # noqa: BLE001
+                log.exception("abuse limits could not be counted")
     return response
 
 
