@@ -163,6 +163,8 @@ def test_password_guessing_is_slowed_down_not_locked_forever(limited_portal):
     assert answers[:5] == [200] * 5 and set(answers[5:]) == {429}
     refused = _login(limited_portal, user["name"], PASSWORD, attacker)
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    # The same account by its e-mail address is the same account.
+    assert _login(limited_portal, user["email"], PASSWORD, attacker).status_code == 429
     assert "Retry-After" in refused.headers
     # The real user, elsewhere, still gets in; the attacker too once the window has moved on.
     assert _login(limited_portal, user["name"], PASSWORD, "198.51.100.7").status_code == 302

@@ -151,9 +151,20 @@ def clear(names: Iterable[str], *key: str) -> None:
 # --- the requests ----------------------------------------------------------------
 
 def _login_name() -> str:
-    from flask import request
+    """The account a login form names. CKAN also logs in by e-mail address:
+    an address is counted as the account it belongs to, so that switching
+    between the two does not double the guesses."""
+    from flask import g, request
 
-    return (request.form.get("login") or "").strip().lower()[:200]
+    if "_umkm_login_name" not in g:
+        login = (request.form.get("login") or "").strip()[:200]
+        if "@" in login:
+            from ckan import model
+
+            user = model.User.by_email(login)
+            login = user.name if user is not None else login
+        g._umkm_login_name = login.lower()
+    return g._umkm_login_name
 
 
 def _action_name() -> str | None:
