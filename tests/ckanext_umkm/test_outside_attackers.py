@@ -455,6 +455,34 @@ def test_no_page_answers_500_to_bad_queries(world, live_portal, app):
     assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:2000])
 
 
+def test_login_and_logout_return_only_to_paths_of_the_portal(live_portal):
+    """``came_from``/``next`` that is not a path here (an endpoint-like word
+    made CKAN's login answer 500; an address elsewhere must not be followed)
+    is dropped: the user lands on the dashboard or the logged-out page."""
+    from urllib.parse import urlsplit
+
+    user = factories.User(password=PASSWORD)
+    host = urlsplit(live_portal).netloc
+    for target in ("abc", "\\\\evil.example", "javascript:alert(1)", "https://evil.example/", "//evil.example",
+                   "/\\evil.example", "/\t/evil.example"):
+        session = requests.Session()
+        form = session.get(f"{live_portal}/user/login", timeout=30).text
+        reply = session.post(f"{live_portal}/user/login", params={"came_from": target}, timeout=30,
+                             data={"login": user["name"], "password": PASSWORD, "_csrf_token": steps.csrf(form)},
+                             allow_redirects=False)
+        assert reply.status_code == 302, (target, reply.status_code)
+        assert urlsplit(reply.headers["Location"]).netloc in (host, "") and "evil" not in reply.headers["Location"]
+        reply = session.get(f"{live_portal}/user/_logout", params={"came_from": target}, timeout=30,
+                            allow_redirects=False)
+        assert reply.status_code == 302 and "evil" not in reply.headers["Location"], (target, reply.status_code)
+    session = requests.Session()
+    form = session.get(f"{live_portal}/user/login", timeout=30).text
+    reply = session.post(f"{live_portal}/user/login", params={"came_from": "/dataset?q=umkm"}, timeout=30,
+                         data={"login": user["name"], "password": PASSWORD, "_csrf_token": steps.csrf(form)},
+                         allow_redirects=False)
+    assert reply.headers["Location"].endswith("/dataset?q=umkm")
+
+
 def test_a_readable_message_for_bad_input(world, live_portal):
     reply = requests.post(f"{live_portal}/api/3/action/datastore_search", json={"resource_id": "_table_metadata"},
                           timeout=30)

@@ -146,9 +146,36 @@ def _answer(app: Any, status: int, message: str) -> Any:
     return app.handle_http_exception(error(message or None))
 
 
+RETURN_ARGS = ("came_from", "next")
+
+
+def is_local_path(value: str) -> bool:
+    """A path on this site (what ``came_from`` and ``next`` may hold)."""
+    value = value.strip()
+    return value.startswith("/") and not value.startswith(("//", "/\\")) and not any(
+        c in value for c in "\t\r\n\\")
+
+
+def drop_foreign_return_targets() -> None:
+    """CKAN's login and logout take ``came_from``/``next`` and treat anything
+    that is not a URL elsewhere as an endpoint name: ``?came_from=abc`` ended
+    a successful login in a 500 (a BuildError). Only a path on this site is
+    kept; anything else is dropped, and the user lands where CKAN sends them
+    without one."""
+    from flask import request
+    from werkzeug.datastructures import ImmutableMultiDict
+
+    if not any(key in request.args for key in RETURN_ARGS):
+        return
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in RETURN_ARGS or is_local_path(v)]
+    if len(kept) != len(list(request.args.items(multi=True))):
+        request.args = ImmutableMultiDict(kept)  # type: ignore[misc]
+
+
 def install(app: Any) -> None:
     from ckan.views import api
 
+    app.before_request(drop_foreign_return_targets)
     logging.getLogger("ckan.views.api").addFilter(_ApiErrorCapture())
     for endpoint, view in list(app.view_functions.items()):
         if view is api.action:
