@@ -455,6 +455,28 @@ def test_no_page_answers_500_to_bad_queries(world, live_portal, app):
     assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:2000])
 
 
+def test_an_empty_variabel_form_comes_back_with_its_errors(live_portal, reference_codes):
+    """The variabel form sent as the browser sends it empty (one empty
+    value-domain row): the form again with its messages, not a 400 or 500
+    (a message about the whole value domain beside the row's own errors
+    could not be unflattened)."""
+    import html
+    import re
+
+    admin = factories.Sysadmin(password=PASSWORD)
+    session, _ = steps.password_step(live_portal, admin)
+    page = session.get(f"{live_portal}/variabel/new", timeout=30).text
+    names = set(re.findall(r'<(?:input|textarea|select)[^>]*name="([^"]+)"', page))
+    data = {n: "" for n in names if "REPEATING" not in n and n not in ("_csrf_token", "q")}
+    assert "value_domain-0-kode" in data
+    data.update({"_csrf_token": steps.csrf(page), "save": "continue"})
+    reply = session.post(f"{live_portal}/variabel/new", data=data, timeout=30, allow_redirects=False)
+    assert reply.status_code == 200
+    messages = [html.unescape(" ".join(m.split())) for m in re.findall(r'data-field-label="value_domain[^"]*">([^<]*)',
+                                                                        reply.text)]
+    assert any("Isikan domain nilai" in m for m in messages), messages
+
+
 def test_login_and_logout_return_only_to_paths_of_the_portal(live_portal):
     """``came_from``/``next`` that is not a path here (an endpoint-like word
     made CKAN's login answer 500; an address elsewhere must not be followed)

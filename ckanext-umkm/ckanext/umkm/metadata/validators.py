@@ -456,12 +456,17 @@ def _check_stages(data: dict, errors: dict) -> None:
 def _check_value_domain(data: dict, errors: dict) -> None:
     from ckanext.umkm.metadata import reference_codes
 
-    has_rows = any(not is_empty(row.get("kode")) for row in _rows(data, "value_domain").values())
+    rows = _rows(data, "value_domain")
+    has_rows = any(not is_empty(row.get("kode")) for row in rows.values())
     reference = _extra(data, "value_domain_reference")
     level = _extra(data, "value_domain_reference_level")
     if not has_rows and is_empty(reference):
-        _add_error(errors, ("value_domain",),
-                   _("Give the value domain: code/label pairs or a reference code list"))
+        # With (empty) rows, on the first row's code: the rows' own errors are
+        # per row, and a message about the whole field beside them cannot be
+        # unflattened (the form answered 400 instead of showing its errors).
+        key = ("value_domain", min(rows), "kode") if rows else ("value_domain",)
+        # First, before the row's own "required": it says what to do instead.
+        errors.setdefault(key, []).insert(0, _("Give the value domain: code/label pairs or a reference code list"))
     if not is_empty(level):
         if is_empty(reference):
             _add_error(errors, ("value_domain_reference_level",), _("Choose the code list first"))
