@@ -55,6 +55,14 @@ def is_input_error(error: BaseException | None) -> bool:
     return False
 
 
+def _wrong_value() -> str:
+    return tk._("The request cannot be processed: a parameter has a wrong value or type")
+
+
+def _unreadable_search() -> str:
+    return tk._("The search query cannot be read: check its brackets, quotes and field names")
+
+
 def _bad_request_message(text: str) -> str:
     """CKAN's API answers a request it cannot read with a bare string
     ("Bad request - …", in English after the first words); the portal says
@@ -66,8 +74,8 @@ def _bad_request_message(text: str) -> str:
     if "JSON" in text:
         return tk._("The request body cannot be read: send the parameters as one JSON object")
     if "Search Query is invalid" in text:
-        return tk._("The search query cannot be read: check its brackets, quotes and field names")
-    return tk._("The request cannot be processed: a parameter has a wrong value or type")
+        return _unreadable_search()
+    return _wrong_value()
 
 
 def _not_an_action(error: BaseException | None) -> bool:
@@ -98,8 +106,7 @@ def _guard_api(view: Any) -> Any:
             # CKAN's search error repeats the whole query sent to the search
             # service: its permission labels and internal filters.
             if isinstance(body, dict) and (body.get("error") or {}).get("__type") == "Search Error":
-                return _json(409, "Search Error", tk._(
-                    "The search query cannot be read: check its brackets, quotes and field names"))
+                return _json(409, "Search Error", _unreadable_search())
         if status != 500:
             return response
         error = g.pop("_umkm_api_error", None)
@@ -108,8 +115,7 @@ def _guard_api(view: Any) -> Any:
         # (CKAN's member deletions ``assert`` that the group named exists.)
         if is_input_error(error) or isinstance(error, AssertionError):
             _rollback()
-            return _json(400, "Validation Error", tk._(
-                "The request cannot be processed: a parameter has a wrong value or type"))
+            return _json(400, "Validation Error", _wrong_value())
         return response
 
     action.__name__ = view.__name__
@@ -152,8 +158,7 @@ RETURN_ARGS = ("came_from", "next")
 def is_local_path(value: str) -> bool:
     """A path on this site (what ``came_from`` and ``next`` may hold)."""
     value = value.strip()
-    return value.startswith("/") and not value.startswith(("//", "/\\")) and not any(
-        c in value for c in "\t\r\n\\")
+    return value.startswith("/") and not value.startswith("//") and not any(c in value for c in "\t\r\n\\")
 
 
 def drop_foreign_return_targets() -> None:
@@ -189,7 +194,7 @@ def install(app: Any) -> None:
         log.warning("bad input answered with 400: %s %s from %s", request.method, request.path, caller.client_ip(),
                     exc_info=error)
         _rollback()
-        return _answer(app, 400, tk._("The request cannot be processed: a parameter has a wrong value or type"))
+        return _answer(app, 400, _wrong_value())
 
     from ckan.lib.search.common import SearchError, SearchQueryError
     from jinja2 import TemplateNotFound
