@@ -42,6 +42,8 @@ INSTALL_REQUIRES = [
     "cryptography==50.0.2",
     # Uploaded signed statements are parsed before Walidata opens them.
     "pypdf==7.1.1",
+    # Reply letters of the request services are written as PDF.
+    "fpdf2==2.8.3",
     # Abuse limits: moving windows in Redis (the library flask-limiter is built on).
     "limits[redis]==5.8.0",
     "Deprecated==1.3.1",

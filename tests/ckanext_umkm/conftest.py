@@ -116,7 +116,7 @@ def empty_access_tables(clean_portal_db) -> None:
 
     for statement in ("ALTER TABLE umkm_audit_chain DISABLE TRIGGER USER",
                       "TRUNCATE umkm_audit_chain, event_audit_event, umkm_nda_signature, umkm_nda_template, "
-                      "umkm_access_grant, umkm_access_refusal",
+                      "umkm_access_grant, umkm_access_refusal, umkm_request, umkm_request_step",
                       "ALTER TABLE umkm_audit_chain ENABLE TRIGGER USER"):
         model.Session.execute(sa.text(statement))
     model.Session.commit()

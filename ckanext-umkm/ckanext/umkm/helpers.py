@@ -281,4 +281,68 @@ def get_helpers() -> dict[str, Callable[..., Any]]:
         "umkm_audit_path": audit_path,
         "umkm_dataset_title": dataset_title,
         "umkm_csp_nonce": csp_nonce,
+        "umkm_request_kind_label": request_kind_label,
+        "umkm_request_step_label": request_step_label,
+        "umkm_request_state_label": request_state_label,
+        "umkm_request_event_label": request_event_label,
+        "umkm_request_use_label": request_use_label,
+        "umkm_request_field_label": request_field_label,
     }
+
+
+# --- request services ------------------------------------------------------------
+
+def request_kind_label(kind: str) -> str:
+    _ = tk._
+    return {"data": _("Data request"), "akun": _("Account request"),
+            "berbagi_pakai": _("Data-sharing request")}.get(kind, kind)
+
+
+def request_step_label(kind: str, step: str) -> str:
+    """A step in the Lampiran's own words (official names stay Indonesian)."""
+    from ckanext.umkm.requests import procedures
+
+    try:
+        return procedures.PROCEDURES[kind].step(step).label
+    except KeyError:
+        return step
+
+
+def request_state_label(state: str) -> str:
+    _ = tk._
+    return {"open": _("In process"), "waiting": _("Waiting for the requester"), "approved": _("Approved"),
+            "refused": _("Refused"), "completed": _("Completed")}.get(state, state)
+
+
+def request_event_label(event: str) -> str:
+    _ = tk._
+    return {"submit": _("Submitted"), "advance": _("Step done"), "ask": _("More information asked"),
+            "answer": _("Requester answered"), "forward": _("Forwarded to another reviewer"),
+            "refuse": _("Refused"), "approve": _("Approved"), "report": _("Use report filed"),
+            "revoke": _("Access revoked")}.get(event, event)
+
+
+def request_use_label(category: str) -> str:
+    _ = tk._
+    return {"layanan_publik": _("Public service"), "penelitian": _("Research"), "kebijakan": _("Policy"),
+            "komersial": _("Commercial"), "lainnya": _("Other")}.get(category, category)
+
+
+def request_field_label(key: str) -> str:
+    _ = tk._
+    return {
+        "use_category": _("Use of the data"), "purpose": _("Intended use"), "expected_outputs": _("Expected outputs"),
+        "datasets": _("Datasets"), "data_description": _("Data not yet published"), "variables": _("Variables"),
+        "regions": _("Regions"), "period": _("Period"), "granularity": _("Level of the data"),
+        "username": _("Wished user name"), "position": _("Position"), "background": _("Background of the programme"),
+        "variables_needed": _("Variables needed"), "variables_offered": _("Variables you can give back"),
+        "name": _("Name"), "nip_nik": _("NIP or NIK"), "nik": _("NIK"), "phone": _("Phone"), "email": _("E-mail"),
+        "letter": _("Cover letter"), "statement": _("Signed confidentiality statement"),
+        "agreement": _("Agreement document"), "report": _("Use report"), "answer": _("Answer"),
+        "agency_name": _("Institution"), "organization_id": _("Agency"), "admin_nik": _("NIK"),
+        "admin_name": _("Name"), "admin_phone": _("Phone"), "admin_position": _("Position"),
+        "admin_email": _("E-mail"), "transparency": _("Commitment"),
+        "accept_controller_duties": _("Duties of a data controller"), "valid_until": _("Valid until"),
+        "download_limit": _("Download limit"), "sectors": _("Sectors"), "reviewer": _("Reviewer"),
+        "alternative": _("Alternative data"), "note": _("Note"),
+    }.get(key, key)

@@ -22,6 +22,7 @@ from ckanext.umkm.auth import get_auth_functions
 from ckanext.umkm.metadata import indexing, validators
 from ckanext.umkm.protection import errors, headers, limits
 from ckanext.umkm.release import workflow as release_workflow
+from ckanext.umkm.requests import outcomes as request_outcomes
 from ckanext.umkm.views import get_blueprints
 
 
@@ -170,6 +171,7 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
             data[two_factor.TOKEN_CLAIM] = True
         if two_factor.service_token_claim(owner):
             data[two_factor.SERVICE_CLAIM] = True
+        data.update(request_outcomes.token_claims(owner, data_dict))
         return data
 
     # IEventAudit: events are stored in a hash chain.

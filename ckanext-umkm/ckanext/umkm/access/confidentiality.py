@@ -127,24 +127,26 @@ ACTIVE_CONTENT = (b"/JavaScript", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b
 ACTIVE_ACTIONS = ("/JavaScript", "/Launch")
 
 
-def check_pdf(data: bytes) -> str | None:
-    """Why ``data`` is not acceptable as a signed statement, or None."""
+def check_pdf(data: bytes, document: str | None = None) -> str | None:
+    """Why ``data`` is not acceptable as a signed statement (or as the
+    ``document`` named, e.g. a request's cover letter), or None."""
     import io
 
     from pypdf import PdfReader
     from pypdf.generic import DictionaryObject
 
     _ = tk._
+    document = document or _("The signed statement")
     limit_mb = tk.asint(tk.config.get("ckanext.umkm.nda.max_pdf_mb", 5))
     max_pages = tk.asint(tk.config.get("ckanext.umkm.nda.max_pdf_pages", 10))
     if len(data) > limit_mb * 1024 * 1024:
-        return _("The signed statement is larger than {size} MB").format(size=limit_mb)
+        return _("{document} is larger than {size} MB").format(document=document, size=limit_mb)
     if not data.startswith(b"%PDF-"):
-        return _("The signed statement must be a PDF")
+        return _("{document} must be a PDF").format(document=document)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            return _("The signed statement is password-protected: upload it without a password")
+            return _("{document} is password-protected: upload it without a password").format(document=document)
         pages = len(reader.pages)
         catalog = reader.trailer["/Root"]
         names = catalog.get("/Names")
@@ -162,12 +164,13 @@ def check_pdf(data: bytes) -> str | None:
                 if action is not None and action.get_object().get("/S") in ACTIVE_ACTIONS:
                     active = True
     except Exception:  # noqa: BLE001 - pypdf raises many kinds of error on a broken file
-        return _("The signed statement is not a readable PDF")
+        return _("{document} is not a readable PDF").format(document=document)
     if not 1 <= pages <= max_pages:
-        return _("The signed statement has {pages} pages; at most {max} are accepted").format(
-            pages=pages, max=max_pages)
+        return _("{document} has {pages} pages; at most {max} are accepted").format(
+            document=document, pages=pages, max=max_pages)
     if active or any(marker in data for marker in ACTIVE_CONTENT):
-        return _("The signed statement holds scripts, actions or attached files: print it to a plain PDF")
+        return _("{document} holds scripts, actions or attached files: print it to a plain PDF").format(
+            document=document)
     return None
 
 

@@ -33,6 +33,9 @@ from ckanext.umkm.audit import log as audit_log
 from ckanext.umkm.audit import refusals
 
 CHUNK = 64 * 1024
+# Deliveries that count against a grant's download limit: whole files and
+# extracts (pages of the API's datastore_search do not).
+COUNTED_PATHS = ("download", "dump")
 SPOOL_MEMORY = 1024 * 1024
 
 
@@ -56,6 +59,13 @@ def log_delivery(context: dict[str, Any], pkg: dict[str, Any], resource_id: str,
                               "purpose": decision.purpose, "role": decision.role, "full": decision.full,
                               "scopes": [s.as_dict() for s in decision.scopes], "rows": rows, "sha256": digest,
                               "dataset": pkg.get("name"), **caller.request_meta(), **(extra or {})})
+    if path in COUNTED_PATHS and decision.grant_ids:
+        import ckan.model as model
+
+        from ckanext.umkm.access import grants
+
+        grants.count_download(decision.grant_ids)
+        model.Session.commit()
 
 
 def count_records(records: Any, records_format: str | None) -> int:

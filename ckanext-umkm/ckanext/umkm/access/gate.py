@@ -78,6 +78,7 @@ def message(reason: str) -> str:
         "scope": _("Restricted data: this dataset lies outside your agency's region or sectors"),
         "unscoped": _("Restricted data: this file cannot be limited to your agency's scope; ask Walidata"),
         "link": _("Restricted data is not served from outside links"),
+        "token_scope": _("Restricted data: this API token is limited to the datasets of its data-sharing agreement"),
         "mfa_setup": _("Restricted data: turn on two-step login for your account first"),
         "mfa_verify": _("Restricted data: sign in again with your two-step login code (API tokens must be "
                         "created after a two-step login)"),
@@ -169,6 +170,9 @@ def decide(user: model.User | None, pkg_dict: dict[str, Any]) -> Decision:
     if cache is not None and key in cache:
         return cache[key]
     decision = _decide(user, pkg_dict)
+    limited = two_factor.sharing_token() if user is not None else None
+    if decision.allowed and limited is not None and pkg_dict.get("id") not in limited:
+        decision = Decision(False, "token_scope")
     if decision.allowed and user is not None:
         # Lampiran I: whoever reads restricted data logged in with a second factor.
         second = two_factor.requirement(user)

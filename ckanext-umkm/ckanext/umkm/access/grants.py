@@ -42,6 +42,10 @@ grant_table = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
     sa.Column("revoked_by", sa.UnicodeText),
     sa.Column("revoke_reason", sa.UnicodeText),
+    # Deliveries of whole files or extracts this grant allows (None: no
+    # limit), and those made; a grant at its limit is no longer in force.
+    sa.Column("download_limit", sa.Integer),
+    sa.Column("downloads", sa.Integer, nullable=False, server_default="0"),
 )
 
 
@@ -52,19 +56,21 @@ def serialise(row: Any) -> dict[str, Any]:
     out["regions"] = json.loads(out["regions"]) if out.get("regions") else []
     out["sectors"] = json.loads(out["sectors"]) if out.get("sectors") else []
     moment = now()
-    out["active"] = (row["revoked_at"] is None and row["valid_from"] <= moment < row["valid_until"])
+    out["active"] = (row["revoked_at"] is None and row["valid_from"] <= moment < row["valid_until"]
+                     and (row["download_limit"] is None or row["downloads"] < row["download_limit"]))
     return out
 
 
 def insert(*, organization_id: str | None, user_id: str | None, package_id: str | None, regions: list[str],
            sectors: list[str], purpose: str, valid_from: datetime.datetime, valid_until: datetime.datetime,
-           created_by: str, request_id: str | None = None) -> dict[str, Any]:
+           created_by: str, request_id: str | None = None, download_limit: int | None = None) -> dict[str, Any]:
     grant_id = str(uuid.uuid4())
     model.Session.execute(grant_table.insert().values(
         id=grant_id, organization_id=organization_id, user_id=user_id, package_id=package_id,
         regions=json.dumps(sorted(regions)) if regions else None,
         sectors=json.dumps(sorted(sectors)) if sectors else None, purpose=purpose, valid_from=valid_from,
-        valid_until=valid_until, request_id=request_id, created=now(), created_by=created_by))
+        valid_until=valid_until, request_id=request_id, created=now(), created_by=created_by,
+        download_limit=download_limit, downloads=0))
     return get(grant_id) or {}
 
 
@@ -91,23 +97,35 @@ def listing(*, organization_id: str | None = None, user_id: str | None = None, p
     if package_id:
         query = query.where(sa.or_(grant_table.c.package_id == package_id, grant_table.c.package_id.is_(None)))
     if active_only:
-        moment = now()
-        query = query.where(grant_table.c.revoked_at.is_(None), grant_table.c.valid_from <= moment,
-                            grant_table.c.valid_until > moment)
+        query = query.where(in_force())
     rows = model.Session.execute(query.order_by(grant_table.c.created.desc())).mappings().all()
     return [serialise(r) for r in rows]
+
+
+def in_force() -> Any:
+    """The condition of a grant in force now."""
+    moment = now()
+    return sa.and_(grant_table.c.revoked_at.is_(None), grant_table.c.valid_from <= moment,
+                   grant_table.c.valid_until > moment,
+                   sa.or_(grant_table.c.download_limit.is_(None),
+                          grant_table.c.downloads < grant_table.c.download_limit))
+
+
+def count_download(grant_ids: list[str]) -> None:
+    """One more delivery of a file or an extract under these grants."""
+    if grant_ids:
+        model.Session.execute(grant_table.update().where(grant_table.c.id.in_(grant_ids)).values(
+            downloads=grant_table.c.downloads + 1))
 
 
 def active_for(user_id: str, organization_ids: list[str], package_id: str) -> list[dict[str, Any]]:
     """Grants in force now for this user (directly or through an agency) on
     this dataset (or standing grants of the agency)."""
-    moment = now()
     holder = grant_table.c.user_id == user_id
     if organization_ids:
         holder = sa.or_(holder, grant_table.c.organization_id.in_(organization_ids))
     query = sa.select(grant_table).where(
-        holder, sa.or_(grant_table.c.package_id == package_id, grant_table.c.package_id.is_(None)),
-        grant_table.c.revoked_at.is_(None), grant_table.c.valid_from <= moment, grant_table.c.valid_until > moment)
+        holder, sa.or_(grant_table.c.package_id == package_id, grant_table.c.package_id.is_(None)), in_force())
     return [serialise(r) for r in model.Session.execute(query.order_by(grant_table.c.created)).mappings()]
 
 

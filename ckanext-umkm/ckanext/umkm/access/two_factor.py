@@ -103,10 +103,11 @@ def encryption_keys() -> list[str]:
     return keys
 
 
-def _derive(secret: str) -> Fernet:
-    """A Fernet key from a configured secret, with HKDF-SHA256."""
+def _derive(secret: str, info: bytes = b"two-step login secrets v1") -> Fernet:
+    """A Fernet key from a configured secret, with HKDF-SHA256; ``info``
+    keeps each use's key apart (two-step secrets, requests' personal data)."""
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"ckanext-umkm",
-               info=b"two-step login secrets v1").derive(secret.encode())
+               info=info).derive(secret.encode())
     return Fernet(base64.urlsafe_b64encode(key))
 
 
@@ -118,6 +119,12 @@ def _legacy() -> Fernet:
 
 def _fernet() -> MultiFernet:
     return MultiFernet([_derive(k) for k in encryption_keys()])
+
+
+def cipher(info: bytes) -> MultiFernet:
+    """The portal's encryption for other secrets at rest, from the same
+    configured keys (the first encrypts; all decrypt), under a key of its own."""
+    return MultiFernet([_derive(k, info) for k in encryption_keys()])
 
 
 def _row(user_id: str) -> Any:
@@ -396,6 +403,17 @@ def _token_claim() -> bool:
     return bool(_token_claims().get(TOKEN_CLAIM))
 
 
+def sharing_token() -> list[str] | None:
+    """The datasets this request's API token is limited to, when it is a
+    data-sharing token (``requests.outcomes``); None otherwise."""
+    from flask import g, has_request_context
+
+    if not has_request_context() or not g.get("login_via_auth_header"):
+        return None
+    packages = _token_claims().get("umkm_packages")
+    return list(packages) if isinstance(packages, list) else None
+
+
 def is_site_user(user: model.User | None) -> bool:
     return user is not None and user.name == tk.config.get("ckan.site_id")
 
@@ -448,6 +466,10 @@ def requirement(user: model.User) -> str | None:
         # Not this request's login: a server-side call on someone's behalf.
         return None
     if _service_request(user):
+        return None
+    if sharing_token() is not None:
+        # A data-sharing token: made on Walidata's two-step-verified approval
+        # for a service account, bound to its datasets, expiring, revocable.
         return None
     if not is_enrolled(user.id):
         return "mfa_setup"

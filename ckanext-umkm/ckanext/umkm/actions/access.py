@@ -67,6 +67,8 @@ def umkm_access_grant_create(context: dict[str, Any], data_dict: dict[str, Any])
     :param purpose: what the data is for (required)
     :param valid_from: start (default now); :param valid_until: end (required)
     :param request_id: the data request this grant answers (optional)
+    :param download_limit: how many downloads (files, extracts, dumps) the
+        grant allows; omitted: no limit
     """
     tk.check_access("umkm_access_grant_create", context, data_dict)
     errors: dict[str, list[str]] = {}
@@ -112,18 +114,30 @@ def umkm_access_grant_create(context: dict[str, Any], data_dict: dict[str, Any])
         errors["valid_until"] = [_("Missing value")]
     elif start and end and end <= max(start, workflow.now()):
         errors["valid_until"] = [_("The end of validity must be after its start and in the future")]
+    limit = data_dict.get("download_limit")
+    if limit in (None, ""):
+        limit = None
+    else:
+        try:
+            limit = int(str(limit))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 100000:
+            errors["download_limit"] = [_("Give a whole number of downloads from 1 to 100000")]
     if errors:
         raise tk.ValidationError(errors)
     assert start is not None and end is not None
     grant = access_grants.insert(
         organization_id=org.id if org else None, user_id=user.id if user else None,
         package_id=pkg.id if pkg else None, regions=regions, sectors=sectors, purpose=purpose,
-        valid_from=start, valid_until=end, created_by=caller.actor_name(context), request_id=data_dict.get("request_id"))
+        valid_from=start, valid_until=end, created_by=caller.actor_name(context),
+        request_id=str(data_dict["request_id"]) if data_dict.get("request_id") else None, download_limit=limit)
     audit_log.record("grant_create", actor=caller.actor_name(context), object_type="grant", object_id=grant["id"],
                      target_type="package" if pkg else "organization" if org else "user",
                      target_id=pkg.id if pkg else (org.id if org else user.id if user else ""),
                      payload={"grant": grant, **caller.request_meta()})
-    model.repo.commit()
+    if not context.get("defer_commit"):
+        model.repo.commit()
     return grant
 
 
@@ -168,7 +182,8 @@ def umkm_access_grant_revoke(context: dict[str, Any], data_dict: dict[str, Any])
     audit_log.record("grant_revoke", actor=caller.actor_name(context), object_type="grant", object_id=grant["id"],
                      target_type="package", target_id=grant["package_id"] or "",
                      payload={"reason": reason, **caller.request_meta()})
-    model.repo.commit()
+    if not context.get("defer_commit"):
+        model.repo.commit()
     return updated or {}
 
 

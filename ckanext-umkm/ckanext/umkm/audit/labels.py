@@ -12,7 +12,9 @@ import ckan.plugins.toolkit as tk
 
 EVENTS = ("data_delivered", "grant_create", "grant_renew", "grant_revoke", "nda_sign", "nda_approve",
           "nda_reject", "nda_view", "nda_template_publish", "file_modified", "file_missing", "mfa_enabled", "mfa_disabled",
-          "mfa_reset", "mfa_locked", "audit_checkpoint", "access_refused")
+          "mfa_reset", "mfa_locked", "audit_checkpoint", "access_refused", "request_submit", "request_advance",
+          "request_ask", "request_answer", "request_forward", "request_refuse", "request_approve", "request_report",
+          "request_revoke", "account_create", "account_activate", "membership_create")
 
 
 def event(action: str) -> str:
@@ -27,6 +29,12 @@ def event(action: str) -> str:
         "mfa_enabled": _("Two-step login turned on"), "mfa_disabled": _("Two-step login turned off"),
         "mfa_reset": _("Two-step login reset by a sysadmin"), "mfa_locked": _("Two-step login locked (wrong codes)"),
         "audit_checkpoint": _("Signed checkpoint of the log"),
+        "request_submit": _("Request submitted"), "request_advance": _("Request step done"),
+        "request_ask": _("Request: more information asked"), "request_answer": _("Request: requester answered"),
+        "request_forward": _("Request forwarded"), "request_refuse": _("Request refused"),
+        "request_approve": _("Request approved"), "request_report": _("Use report filed"),
+        "request_revoke": _("Data-sharing access revoked"), "account_create": _("Account created"),
+        "account_activate": _("Account activated"), "membership_create": _("Agency membership added"),
     }.get(action, action)
 
 
@@ -37,7 +45,8 @@ def reason(code: str | None) -> str:
         "anonymous": _("not signed in"), "closed": _("closed data"), "agency": _("account of no agency"),
         "nda": _("confidentiality statement not signed"), "grant": _("no grant in force"),
         "scope": _("outside the agency's region or sectors"), "unscoped": _("cannot be limited to the scope"),
-        "link": _("outside link"), "mfa_setup": _("two-step login not turned on"),
+        "link": _("outside link"), "token_scope": _("outside the token's data-sharing agreement"),
+        "mfa_setup": _("two-step login not turned on"),
         "mfa_verify": _("signed in without the two-step login code"),
     }.get(code or "", code or "")
 

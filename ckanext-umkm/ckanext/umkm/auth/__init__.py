@@ -7,9 +7,9 @@ from typing import Any
 
 
 def get_auth_functions() -> dict[str, Callable[..., Any]]:
-    from ckanext.umkm.auth import access, exchange, reference, release, two_factor
+    from ckanext.umkm.auth import access, exchange, reference, release, requests, two_factor
 
     functions: dict[str, Callable[..., Any]] = {}
-    for module in (reference, exchange, release, access, two_factor):
+    for module in (reference, exchange, release, access, two_factor, requests):
         functions.update(module.get_auth_functions())
     return functions

@@ -36,6 +36,10 @@ name                          counts                 default
                               filtered downloads
 ``export``                    log book, INDAH and    20/minute
                               metadata exports
+``request``                   requests submitted     10/hour
+                              from one address
+``request_account``           requests submitted by  20/day
+                              one account
 ============================  =====================  ======================
 
 Nobody is locked out for good: every window moves, so a limit lifts by
@@ -76,6 +80,8 @@ DEFAULTS = {
     "sql": "30/minute",
     "dump": "30/minute",
     "export": "20/minute",
+    "request": "10/hour",
+    "request_account": "20/day",
 }
 
 # API actions and the limit they count against.

@@ -43,9 +43,13 @@ def _producers(pkg: model.Package) -> list[model.User]:
     return [u for u in (model.User.get(m.table_id) for m in members) if u is not None]
 
 
+def walidata_members() -> list[model.User]:
+    return _role_members("ckanext.umkm.walidata_organization", "walidata-umkm", "ckanext.umkm.walidata_users")
+
+
 def recipients(pkg: model.Package, transition: str) -> list[model.User]:
     if transition == "submit":
-        found = _role_members("ckanext.umkm.walidata_organization", "walidata-umkm", "ckanext.umkm.walidata_users")
+        found = walidata_members()
     elif transition == "pass":
         found = _role_members("ckanext.umkm.forum_organization", "forum-satu-data-umkm", "ckanext.umkm.forum_users")
     elif transition in ("return", "approve", "release", "withdraw"):
