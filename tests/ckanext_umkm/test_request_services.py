@@ -16,7 +16,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 from ckan import model
-from ckan.logic import NotAuthorized, NotFound as ObjectNotFound, ValidationError
+from ckan.logic import NotAuthorized, ValidationError
+from ckan.logic import NotFound as ObjectNotFound
 from ckan.tests import factories, helpers
 from ckanext.umkm.access import confidentiality
 from ckanext.umkm.access import grants as access_grants
@@ -25,7 +26,6 @@ from ckanext.umkm.requests import documents, engine, logbook
 
 from . import metadata_records as records
 from . import test_restricted_access as restricted
-from . import two_factor_steps as steps
 from .test_hardening import _pdf
 from .test_ui import PASSWORD
 
