@@ -323,7 +323,7 @@ def test_every_post_of_the_portal_checks_csrf(world, live_portal, app):
              if "POST" in (r.methods or ()) and r.endpoint.split(".")[0].startswith("umkm_")]
     assert len(rules) >= 6, [r.rule for r in rules]
     values = {"id": world["pkg"]["name"], "kind": "variabel", "transition": "submit", "signature_id": "x",
-              "package_type": "dataset"}
+              "package_type": "dataset", "slug": "data"}
     for rule in rules:
         path = rule.build({a: values.get(a, "x") for a in rule.arguments}, append_unknown=False)[1]
         reply = session.post(live_portal + path, data={"op": "create", "note": "x"}, timeout=30,

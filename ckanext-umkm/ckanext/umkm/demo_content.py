@@ -464,6 +464,11 @@ def load(admin: str) -> Iterator[str]:
     for spec in [*METADATA, *DATASETS]:
         yield f"{spec.get('type', 'dataset')} {spec['name']}: {_release(spec['name'])}"
     yield _standing_grant()
+    try:
+        yield from _requests()
+    except (tk.ValidationError, tk.ObjectNotFound, tk.NotAuthorized) as e:
+        # The portal still starts; the log says why the demo requests are missing.
+        yield f"requests: not all created: {e}"
     yield ("restricted data: as instansi-demo, sign the statement (/akses/pernyataan) and turn on two-step "
            "login with an authenticator app (/akun/verifikasi-dua-langkah) to download Kota Bandung's rows")
 
@@ -479,3 +484,74 @@ def _standing_grant() -> str:
         "organization_id": "diskumkm-kota-bandung", "purpose": "Pembinaan UMKM Kota Bandung (demo)",
         "valid_until": until})
     return f"grant diskumkm-kota-bandung: created, valid until {until}"
+
+
+def _letter(title: str) -> str:
+    """A one-page PDF standing in for a signed letter, as base64."""
+    import base64
+
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 12)
+    pdf.multi_cell(0, 7, f"{title}\n\n(Contoh untuk demonstrasi portal.)", new_x="LMARGIN", new_y="NEXT")
+    return base64.b64encode(bytes(pdf.output())).decode()
+
+
+def _requests() -> Iterator[str]:
+    """One request of each kind at a different step, and a data request
+    answered and closed (for the public register and statistics)."""
+    from ckanext.umkm.requests import engine
+
+    if engine.all_rows():
+        yield "requests: exist"
+        return
+    agency = {"user": "instansi-demo", "ignore_auth": False}
+    walidata = {"user": "walidata-demo", "ignore_auth": False}
+
+    def act(number: str, event: str, **kw: Any) -> dict[str, Any]:
+        return tk.get_action("umkm_request_act")(dict(walidata), {"id": number, "event": event, **kw})
+
+    common = {"kind": "data", "organization_id": "diskumkm-kota-bandung", "position": "Analis Data",
+              "transparency": True, "letter_pdf": _letter("Surat permohonan data - Dinas KUMKM Kota Bandung")}
+    answered = tk.get_action("umkm_request_create")(dict(agency), {
+        **common, "use_category": "kebijakan", "purpose": "Perencanaan program pembinaan UMKM Kota Bandung 2027",
+        "expected_outputs": "Peta sebaran UMKM per kecamatan",
+        "datasets": ["jumlah-umkm-jawa-barat-menurut-kabupaten-kota-2023"],
+        "period": "2023", "granularity": "agregat"})
+    for _ in range(3):
+        act(answered["number"], "advance", note="Data tersedia sebagai data terbuka")
+    act(answered["number"], "approve")
+    act(answered["number"], "advance")
+    yield f"request {answered['number']} (data, aggregate): approved and delivered, in the public register"
+
+    waiting = tk.get_action("umkm_request_create")(dict(agency), {
+        **common, "use_category": "layanan_publik", "purpose": "Verifikasi penerima program bantuan modal",
+        "expected_outputs": "Daftar penerima terverifikasi", "datasets": ["data-umkm-by-name-by-address-contoh-2023"],
+        "regions": "32.73", "period": "2023", "granularity": "bnba"})
+    act(waiting["number"], "advance")
+    act(waiting["number"], "ask", note="Mohon lampirkan surat tugas tim verifikasi.")
+    yield f"request {waiting['number']} (data, by name by address): waiting for instansi-demo's answer"
+
+    account = tk.get_action("umkm_request_create")({"user": "", "ignore_auth": False}, {
+        "kind": "akun", "organization_id": "dinas-kukm-jawa-barat", "admin_nik": "3273010101900001",
+        "admin_name": "Rina Wulandari (contoh)", "admin_phone": "081234567890", "admin_position": "Pranata Komputer",
+        "admin_email": "rina.contoh@localhost", "username": "rina-jabar", "accept_controller_duties": True,
+        "letter_pdf": _letter("Surat permohonan hak akses - Dinas KUKM Jawa Barat"),
+        "statement_pdf": _letter("Pernyataan kerahasiaan - Rina Wulandari")})
+    act(account["number"], "advance")
+    yield f"request {account['number']} (account): in review by Walidata"
+
+    sharing = tk.get_action("umkm_request_create")(dict(agency), {
+        "kind": "berbagi_pakai", "organization_id": "diskumkm-kota-bandung",
+        "background": "Integrasi data pembinaan UMKM dengan SIM UMKM Kota Bandung",
+        "admin_nik": "3273010101900002", "admin_name": "Budi Santoso (contoh)", "admin_phone": "081298765432",
+        "admin_position": "Pengelola Sistem", "admin_email": "budi.contoh@localhost",
+        "variables_needed": "kode_desa, kbli, nama_usaha", "variables_offered": "status pembinaan, jenis bantuan",
+        "datasets": "data-umkm-by-name-by-address-contoh-2023",
+        "letter_pdf": _letter("Surat permohonan berbagi pakai data"),
+        "statement_pdf": _letter("Pernyataan kerahasiaan - Budi Santoso")})
+    for _ in range(2):
+        act(sharing["number"], "advance")
+    yield f"request {sharing['number']} (data sharing): coordination invitation next"

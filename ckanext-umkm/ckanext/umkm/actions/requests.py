@@ -428,7 +428,8 @@ def umkm_request_act(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     extra = None
     if event == "forward":
         reviewer = model.User.get(str(data_dict.get("reviewer") or "")[:200])
-        if reviewer is None or not _is_walidata(reviewer) or reviewer.id == user.id:
+        if reviewer is None or reviewer.state != "active" or not _is_walidata(reviewer) or reviewer.id == user.id \
+                or reviewer.name == tk.config.get("ckan.site_id"):
             errors["reviewer"] = [_("Name another Walidata reviewer")]
         else:
             kwargs["reviewer_id"] = reviewer.id

@@ -152,7 +152,8 @@ def read(id: str) -> Any:  # noqa: A002 - CKAN's URL parameter name
         return shown
     from ckanext.umkm.release import notifications
 
-    reviewers = [u for u in notifications.walidata_members() if u.name != tk.current_user.name]
+    reviewers = [u for u in notifications.walidata_members()
+                 if u.name not in (tk.current_user.name, tk.config.get("ckan.site_id")) and u.state == "active"]
     return tk.render("umkm/requests/read.html", {
         "req": shown, "reviewers": reviewers, "deciding": engine.DECIDING[shown["kind"]],
         "delivering": engine.DELIVERING[shown["kind"]]})
