@@ -336,3 +336,51 @@ def test_bad_submissions_get_clear_messages_and_leave_nothing(requests_world, ca
                 data_request(user, **kw)
             assert all(m for messages in err.value.error_dict.values() for m in messages)
     assert engine.all_rows() == []
+
+
+def test_requesters_are_reminded_of_their_use_report_and_walidata_sees_who_is_overdue(requests_world, monkeypatch):
+    from ckanext.umkm.requests import notifications, reminders
+
+    w = requests_world
+    sent: list[tuple] = []
+    monkeypatch.setattr(notifications.release_notifications, "deliver",
+                        lambda messages, title: sent.append((title, [m["email"] for m in messages])))
+    req = data_request(w["bandung"], datasets=[], data_description="Rekap", granularity="agregat")
+    model.Session.execute(engine.request_table.update().where(engine.request_table.c.id == req["id"]).values(
+        report_due=datetime.date.today() + datetime.timedelta(days=2)))
+    model.Session.commit()
+    sent.clear()
+    assert reminders.due_reminders() == [req["number"]]
+    assert sent == [(f"request notification: report_due {req['number']}", [w["bandung"]["email"]])]
+    # Once while it is due, on the first day overdue, then weekly.
+    assert reminders.due_reminders() == []
+    later = datetime.date.today() + datetime.timedelta(days=3)
+    assert reminders.due_reminders(later) == [req["number"]]
+    assert reminders.due_reminders(later + datetime.timedelta(days=6)) == []
+    assert reminders.due_reminders(later + datetime.timedelta(days=7)) == [req["number"]]
+    # Walidata's list of overdue reports; the requester sees only their own.
+    model.Session.execute(engine.request_table.update().where(engine.request_table.c.id == req["id"]).values(
+        report_due=datetime.date.today() - datetime.timedelta(days=1)))
+    model.Session.commit()
+    listed = call(w["walidata"], "umkm_request_list", reports_overdue=True)
+    assert [r["number"] for r in listed["results"]] == [req["number"]] and listed["results"][0]["report_overdue"]
+    assert call(w["outsider"], "umkm_request_list", reports_overdue=True)["count"] == 0
+
+
+@pytest.mark.ckan_config("ckanext.umkm.limits.enabled", "true")
+@pytest.mark.ckan_config("ckanext.umkm.limits.request", "2/hour")
+def test_a_flood_of_requests_is_refused_with_a_message(requests_world):
+    from ckanext.umkm.protection import limits
+
+    w = requests_world
+    limits.clear(["request", "request_account"], "-")
+    limits.clear(["request_account"], w["bandung"]["id"])
+    try:
+        for n in range(2):
+            data_request(w["bandung"], purpose=f"Tujuan {n}")
+        with pytest.raises(ValidationError, match="Too many requests"):
+            data_request(w["bandung"], purpose="Tujuan 3")
+        assert len(engine.all_rows()) == 2
+    finally:
+        limits.clear(["request"], "-")
+        limits.clear(["request_account"], w["bandung"]["id"])

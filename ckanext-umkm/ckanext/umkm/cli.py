@@ -135,10 +135,11 @@ def release_scheduler(interval: int) -> None:
     import ckan.model as model
 
     from ckanext.umkm.audit import checkpoints, file_integrity
+    from ckanext.umkm.requests import reminders as report_reminders
 
     log = logging.getLogger("ckanext.umkm.release")
-    click.echo(f"release scheduler: looking every {interval}s; verifying stored files daily; "
-               "signing audit checkpoints hourly")
+    click.echo(f"release scheduler: looking every {interval}s; verifying stored files and reminding of use "
+               "reports daily; signing audit checkpoints hourly")
     last_verified = 0.0
     while True:
         try:
@@ -151,6 +152,8 @@ def release_scheduler(interval: int) -> None:
                     log.info("audit checkpoint at entry %s", entry["seq"])
             if time.time() - last_verified >= 86400:
                 last_verified = time.time()
+                reminded = report_reminders.due_reminders()
+                log.info("use-report reminders sent for %d requests", len(reminded))
                 checked, findings = file_integrity.verify()
                 for f in findings:
                     log.warning("stored file of resource %s is %s", f.resource_id, f.status)
@@ -161,6 +164,21 @@ def release_scheduler(interval: int) -> None:
         finally:
             model.Session.remove()
         time.sleep(interval)
+
+
+@umkm.group("requests")
+def requests_group() -> None:
+    """Request services (data, account and data-sharing requests)."""
+
+
+@requests_group.command("remind")
+def requests_remind() -> None:
+    """E-mail requesters whose use report is due soon or overdue (the
+    scheduler does this daily)."""
+    from ckanext.umkm.requests import reminders
+
+    sent = reminders.due_reminders()
+    click.echo(f"reminded: {', '.join(sent) if sent else 'nobody'}")
 
 
 @umkm.group("files")

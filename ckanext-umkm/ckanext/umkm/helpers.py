@@ -319,7 +319,7 @@ def request_event_label(event: str) -> str:
     return {"submit": _("Submitted"), "advance": _("Step done"), "ask": _("More information asked"),
             "answer": _("Requester answered"), "forward": _("Forwarded to another reviewer"),
             "refuse": _("Refused"), "approve": _("Approved"), "report": _("Use report filed"),
-            "revoke": _("Access revoked")}.get(event, event)
+            "revoke": _("Access revoked"), "report_due": _("Use report due")}.get(event, event)
 
 
 def request_use_label(category: str) -> str:

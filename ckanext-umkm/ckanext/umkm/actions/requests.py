@@ -142,14 +142,6 @@ def _administrator(data_dict: dict[str, Any], errors: dict[str, list[str]]) -> d
     return {**admin, "nik": nik, "phone": phone}
 
 
-def _requester_email(row: Any) -> tuple[str, str] | None:
-    if row["requester_id"]:
-        user = model.User.get(row["requester_id"])
-        return (user.display_name, user.email) if user is not None and user.email else None
-    personal = documents.unseal(row["personal"])
-    return (personal.get("name", ""), personal.get("email", "")) if personal.get("email") else None
-
-
 def _limit_submissions(user: model.User | None) -> None:
     """Floods of requests: counted per address and per account."""
     if not limits.enabled():
@@ -284,7 +276,7 @@ def umkm_request_create(context: dict[str, Any], data_dict: dict[str, Any]) -> d
     _audit("submit", context, request, documents={k: v["sha256"] for k, v in stored.items()})
     model.repo.commit()
     row = engine.row(request["id"])
-    notifications.notify(request, "submit", requester_email=_requester_email(row), note=None)
+    notifications.notify(request, "submit", requester_email=notifications.requester_address(row), note=None)
     return request
 
 
@@ -336,6 +328,7 @@ def umkm_request_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
     """Requests: yours, or (Walidata) all of them, due first.
 
     :param kind:, :param state: filters; :param open_only: bool;
+    :param reports_overdue: bool, only those whose use report is overdue;
     :param limit: (at most 1000), :param offset:
     """
     tk.check_access("umkm_request_list", context, data_dict)
@@ -353,8 +346,9 @@ def umkm_request_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
         raise tk.ValidationError({"limit": [_("Give a whole number")]}) from None
     mine = not _is_walidata(user) or tk.asbool(data_dict.get("mine") or False)
     total, found = engine.listing(kind=kind, state=state, requester_id=user.id if mine and user else None,
-                                  open_only=tk.asbool(data_dict.get("open_only") or False), limit=limit,
-                                  offset=offset)
+                                  open_only=tk.asbool(data_dict.get("open_only") or False),
+                                  reports_overdue=tk.asbool(data_dict.get("reports_overdue") or False),
+                                  limit=limit, offset=offset)
     return {"count": total, "results": found}
 
 
@@ -465,7 +459,7 @@ def umkm_request_act(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
            outcome={k: v for k, v in (kwargs.get("outcome") or {}).items() if k in ("grants", "links", "user",
                                                                                     "service_user", "revoked")})
     model.repo.commit()
-    notifications.notify(updated, event, requester_email=_requester_email(engine.row(current["id"])), note=note,
+    notifications.notify(updated, event, requester_email=notifications.requester_address(engine.row(current["id"])), note=note,
                          reviewer=reviewer, extra=extra)
     return updated
 

@@ -68,6 +68,7 @@ request_table = sa.Table(
     sa.Column("closed", sa.DateTime(timezone=True)),
     sa.Column("report_due", sa.Date),
     sa.Column("report_filed", sa.DateTime(timezone=True)),
+    sa.Column("report_reminded", sa.Date),
 )
 
 step_table = sa.Table(
@@ -382,10 +383,17 @@ def report_days() -> int:
     return tk.asint(tk.config.get("ckanext.umkm.requests.report_days", 20))
 
 
+def report_overdue() -> Any:
+    """The condition of a request whose use report is overdue."""
+    return sa.and_(request_table.c.report_due < today(), request_table.c.report_filed.is_(None))
+
+
 def listing(*, kind: str | None = None, state: str | None = None, requester_id: str | None = None,
-            organization_id: str | None = None, open_only: bool = False, limit: int = 100,
-            offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+            organization_id: str | None = None, open_only: bool = False, reports_overdue: bool = False,
+            limit: int = 100, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
     query = sa.select(request_table)
+    if reports_overdue:
+        query = query.where(report_overdue())
     if kind:
         query = query.where(request_table.c.kind == kind)
     if state:
@@ -411,8 +419,7 @@ def overdue_reports(organization_id: str | None, requester_id: str | None) -> li
         holders.append(request_table.c.requester_id == requester_id)
     if not holders:
         return []
-    rows = model.Session.execute(sa.select(request_table.c.number).where(
-        sa.or_(*holders), request_table.c.report_due < today(), request_table.c.report_filed.is_(None)))
+    rows = model.Session.execute(sa.select(request_table.c.number).where(sa.or_(*holders), report_overdue()))
     return sorted(r[0] for r in rows)
 
 

@@ -16,6 +16,18 @@ from ckanext.umkm.release import notifications as release_notifications
 WALIDATA_NEXT = ("submit", "answer", "report")
 
 
+def requester_address(row: Any) -> tuple[str, str] | None:
+    """Name and e-mail address of whoever submitted the request: the
+    requester's account, or the data administrator of an account request."""
+    from ckanext.umkm.requests import documents
+
+    if row["requester_id"]:
+        user = model.User.get(row["requester_id"])
+        return (user.display_name, user.email) if user is not None and user.email else None
+    personal = documents.unseal(row["personal"])
+    return (personal.get("name", ""), personal.get("email", "")) if personal.get("email") else None
+
+
 def walidata_members() -> list[model.User]:
     return release_notifications.walidata_members()
 

@@ -104,8 +104,11 @@ def queue() -> Any:
     except tk.NotAuthorized as e:
         return tk.abort(403, str(e))
     kind = request.args.get("kind") if request.args.get("kind") in engine.KINDS else None
-    found = tk.get_action("umkm_request_list")(view_context(), {"open_only": True, "kind": kind, "limit": 1000})
-    return tk.render("umkm/requests/list.html", {"items": found["results"], "queue": True, "kind": kind})
+    reports = request.args.get("laporan") == "terlambat"
+    found = tk.get_action("umkm_request_list")(view_context(), {
+        "open_only": not reports, "reports_overdue": reports, "kind": kind, "limit": 1000})
+    return tk.render("umkm/requests/list.html", {"items": found["results"], "queue": True, "kind": kind,
+                                                 "reports": reports})
 
 
 @umkm_requests.route("/permohonan/register")

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("closed", sa.DateTime(timezone=True)),
         sa.Column("report_due", sa.Date),
         sa.Column("report_filed", sa.DateTime(timezone=True)),
+        sa.Column("report_reminded", sa.Date),
     )
     op.create_index("idx_umkm_request_requester", "umkm_request", ["requester_id"])
     op.create_index("idx_umkm_request_state", "umkm_request", ["kind", "state"])
