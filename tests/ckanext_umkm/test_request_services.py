@@ -384,3 +384,20 @@ def test_a_flood_of_requests_is_refused_with_a_message(requests_world):
     finally:
         limits.clear(["request"], "-")
         limits.clear(["request_account"], w["bandung"]["id"])
+
+
+def test_only_released_data_answers_a_request(requests_world):
+    w = requests_world
+    draft = helpers.call_action("package_create", context={"user": w["producer"]["name"]}, **records.dataset(
+        w["pkg"]["owner_org"], name="bnba-belum-rilis", accessRights="terbatas", bentuk_data="BNBA"))
+    req = data_request(w["bandung"], datasets=[], data_description="Data BNBA 2025", granularity="bnba")
+    for _ in range(3):
+        act(w["walidata"], req, "advance")
+    with pytest.raises(ValidationError) as err:
+        act(w["walidata"], req, "approve", datasets=[draft["name"]], valid_until=NEXT_MONTH)
+    assert "bnba-belum-rilis" in err.value.error_dict["datasets"][0]
+    assert [g for g in access_grants.listing(package_id=draft["id"]) if g["package_id"] == draft["id"]] == []
+    # Once released, the new dataset answers the request made before it existed.
+    records.release(draft["id"])
+    approved = act(w["walidata"], req, "approve", datasets=[draft["name"]], valid_until=NEXT_MONTH)
+    assert [g["dataset"] for g in approved["outcome"]["grants"]] == ["bnba-belum-rilis"]

@@ -504,17 +504,32 @@ def _requests() -> Iterator[str]:
     answered and closed (for the public register and statistics)."""
     from ckanext.umkm.requests import engine
 
-    if engine.all_rows():
-        yield "requests: exist"
-        return
     agency = {"user": "instansi-demo", "ignore_auth": False}
     walidata = {"user": "walidata-demo", "ignore_auth": False}
 
     def act(number: str, event: str, **kw: Any) -> dict[str, Any]:
         return tk.get_action("umkm_request_act")(dict(walidata), {"id": number, "event": event, **kw})
 
+    def missing(kind: str) -> bool:
+        return not engine.all_rows(kind)
+
     common = {"kind": "data", "organization_id": "diskumkm-kota-bandung", "position": "Analis Data",
               "transparency": True, "letter_pdf": _letter("Surat permohonan data - Dinas KUMKM Kota Bandung")}
+    if not missing("data"):
+        yield "requests (data): exist"
+    else:
+        yield from _data_requests(agency, act, common)
+    if not missing("akun"):
+        yield "requests (account): exist"
+    else:
+        yield _account_request(act)
+    if not missing("berbagi_pakai"):
+        yield "requests (data sharing): exist"
+    else:
+        yield _sharing_request(agency, act)
+
+
+def _data_requests(agency: dict[str, Any], act: Any, common: dict[str, Any]) -> Iterator[str]:
     answered = tk.get_action("umkm_request_create")(dict(agency), {
         **common, "use_category": "kebijakan", "purpose": "Perencanaan program pembinaan UMKM Kota Bandung 2027",
         "expected_outputs": "Peta sebaran UMKM per kecamatan",
@@ -534,24 +549,28 @@ def _requests() -> Iterator[str]:
     act(waiting["number"], "ask", note="Mohon lampirkan surat tugas tim verifikasi.")
     yield f"request {waiting['number']} (data, by name by address): waiting for instansi-demo's answer"
 
+
+def _account_request(act: Any) -> str:
     account = tk.get_action("umkm_request_create")({"user": "", "ignore_auth": False}, {
         "kind": "akun", "organization_id": "dinas-kukm-jawa-barat", "admin_nik": "3273010101900001",
         "admin_name": "Rina Wulandari (contoh)", "admin_phone": "081234567890", "admin_position": "Pranata Komputer",
-        "admin_email": "rina.contoh@localhost", "username": "rina-jabar", "accept_controller_duties": True,
+        "admin_email": "rina.wulandari@contoh.jabarprov.go.id", "username": "rina-jabar", "accept_controller_duties": True,
         "letter_pdf": _letter("Surat permohonan hak akses - Dinas KUKM Jawa Barat"),
         "statement_pdf": _letter("Pernyataan kerahasiaan - Rina Wulandari")})
     act(account["number"], "advance")
-    yield f"request {account['number']} (account): in review by Walidata"
+    return f"request {account['number']} (account): in review by Walidata"
 
+
+def _sharing_request(agency: dict[str, Any], act: Any) -> str:
     sharing = tk.get_action("umkm_request_create")(dict(agency), {
         "kind": "berbagi_pakai", "organization_id": "diskumkm-kota-bandung",
         "background": "Integrasi data pembinaan UMKM dengan SIM UMKM Kota Bandung",
         "admin_nik": "3273010101900002", "admin_name": "Budi Santoso (contoh)", "admin_phone": "081298765432",
-        "admin_position": "Pengelola Sistem", "admin_email": "budi.contoh@localhost",
+        "admin_position": "Pengelola Sistem", "admin_email": "budi.santoso@contoh.bandung.go.id",
         "variables_needed": "kode_desa, kbli, nama_usaha", "variables_offered": "status pembinaan, jenis bantuan",
         "datasets": "data-umkm-by-name-by-address-contoh-2023",
         "letter_pdf": _letter("Surat permohonan berbagi pakai data"),
         "statement_pdf": _letter("Pernyataan kerahasiaan - Budi Santoso")})
     for _ in range(2):
         act(sharing["number"], "advance")
-    yield f"request {sharing['number']} (data sharing): coordination invitation next"
+    return f"request {sharing['number']} (data sharing): coordination invitation next"

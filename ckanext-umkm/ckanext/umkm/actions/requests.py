@@ -484,6 +484,10 @@ def _approve(context: dict[str, Any], current: Any, request: dict[str, Any], dat
     packages = _packages(context, chosen, "datasets", errors)
     if not packages and "datasets" not in errors:
         errors["datasets"] = [_("Name the datasets that answer the request (a dataset published since may answer it)")]
+    unreleased = [p["name"] for p in packages if p.get("private")]
+    if unreleased:
+        # What is delivered is named in the public register: released data only.
+        errors["datasets"] = [_("Not released yet: {names}").format(names=", ".join(unreleased))]
     restricted = [p for p in packages if gate.is_restricted(p)]
     valid_until = None
     try:
