@@ -179,7 +179,9 @@ def act(id: str) -> Any:  # noqa: A002
     except tk.ObjectNotFound:
         return tk.abort(404, _("Request not found"))
     except tk.NotAuthorized as e:
-        return tk.abort(403, str(e))
+        # Walidata without this login's second factor: the page says what to do.
+        tk.h.flash_error(str(e))
+        return tk.redirect_to("umkm_requests.read", id=id)
     except tk.ValidationError as e:
         for field, messages in e.error_dict.items():
             for message in messages if isinstance(messages, list) else [messages]:
