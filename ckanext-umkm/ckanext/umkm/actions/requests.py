@@ -589,6 +589,65 @@ def umkm_request_statistics(context: dict[str, Any], data_dict: dict[str, Any]) 
     return service_statistics()
 
 
+# --- the log book of accounts ----------------------------------------------------------
+# Every account created or deleted and every agency membership added or
+# removed, whatever the way (an approved account request, registration, the
+# organization's member page, the API), is a chained audit event.
+
+def _account_event(event: str, context: dict[str, Any], user: model.User | None, org: model.Group | None,
+                   **payload: Any) -> None:
+    if user is None:
+        return
+    actor = context.get("umkm_actor") or caller.actor_name(context) or user.name
+    audit_log.record(event, actor=actor, object_type="user", object_id=user.id,
+                     target_type="organization" if org else "user", target_id=org.id if org else user.id,
+                     payload={"user": user.name, "agency": org.name if org else None,
+                              "request": context.get("umkm_request"), **payload, **caller.request_meta()})
+
+
+@tk.chained_action
+def user_create(next_action: Callable[..., Any], context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+    result = next_action(context, data_dict)
+    _account_event("account_create", context, model.User.get(result["id"]), None)
+    return result
+
+
+@tk.chained_action
+def user_delete(next_action: Callable[..., Any], context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+    user = model.User.get(str(data_dict.get("id") or "")) if isinstance(data_dict.get("id"), str) else None
+    result = next_action(context, data_dict)
+    _account_event("account_delete", context, user, None)
+    return result
+
+
+def _membership(data_dict: dict[str, Any]) -> tuple[model.User | None, model.Group | None]:
+    if data_dict.get("object_type") != "user" or not all(
+            isinstance(data_dict.get(k), str) for k in ("id", "object")):
+        return None, None
+    org = model.Group.get(data_dict["id"])
+    if org is None or not org.is_organization:
+        return None, None
+    return model.User.get(data_dict["object"]), org
+
+
+@tk.chained_action
+def member_create(next_action: Callable[..., Any], context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+    result = next_action(context, data_dict)
+    user, org = _membership(data_dict)
+    if org is not None:
+        _account_event("membership_create", context, user, org, capacity=data_dict.get("capacity"))
+    return result
+
+
+@tk.chained_action
+def member_delete(next_action: Callable[..., Any], context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+    result = next_action(context, data_dict)
+    user, org = _membership(data_dict)
+    if org is not None:
+        _account_event("membership_delete", context, user, org)
+    return result
+
+
 def get_actions() -> dict[str, Callable[..., Any]]:
     return {
         "umkm_request_create": umkm_request_create,
@@ -597,4 +656,8 @@ def get_actions() -> dict[str, Callable[..., Any]]:
         "umkm_request_act": umkm_request_act,
         "umkm_request_register": umkm_request_register,
         "umkm_request_statistics": umkm_request_statistics,
+        "user_create": user_create,
+        "user_delete": user_delete,
+        "member_create": member_create,
+        "member_delete": member_delete,
     }

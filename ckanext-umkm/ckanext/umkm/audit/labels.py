@@ -14,7 +14,8 @@ EVENTS = ("data_delivered", "grant_create", "grant_renew", "grant_revoke", "nda_
           "nda_reject", "nda_view", "nda_template_publish", "file_modified", "file_missing", "mfa_enabled", "mfa_disabled",
           "mfa_reset", "mfa_locked", "audit_checkpoint", "access_refused", "request_submit", "request_advance",
           "request_ask", "request_answer", "request_forward", "request_refuse", "request_approve", "request_report",
-          "request_revoke", "account_create", "account_activate", "membership_create")
+          "request_revoke", "account_create", "account_activate", "account_delete", "membership_create",
+          "membership_delete")
 
 
 def event(action: str) -> str:
@@ -34,7 +35,8 @@ def event(action: str) -> str:
         "request_forward": _("Request forwarded"), "request_refuse": _("Request refused"),
         "request_approve": _("Request approved"), "request_report": _("Use report filed"),
         "request_revoke": _("Data-sharing access revoked"), "account_create": _("Account created"),
-        "account_activate": _("Account activated"), "membership_create": _("Agency membership added"),
+        "account_activate": _("Account activated"), "account_delete": _("Account deleted"),
+        "membership_create": _("Agency membership added"), "membership_delete": _("Agency membership removed"),
     }.get(action, action)
 
 

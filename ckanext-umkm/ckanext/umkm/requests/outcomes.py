@@ -31,11 +31,13 @@ PACKAGES_CLAIM = "umkm_packages"
 _ = tk._
 
 
-def site_context(context: dict[str, Any]) -> dict[str, Any]:
+def site_context(context: dict[str, Any], request: dict[str, Any] | None = None) -> dict[str, Any]:
     """Walidata's approval acts with the site user's rights, deferring the
-    commit to the request's own transaction."""
+    commit to the request's own transaction; the account log book names
+    the Walidata user and the request."""
     return {"ignore_auth": True, "user": tk.config.get("ckan.site_id"), "defer_commit": True,
-            "model": model, "session": model.Session}
+            "model": model, "session": model.Session, "umkm_actor": caller.actor_name(context),
+            "umkm_request": request["number"] if request else None}
 
 
 def grant_data(context: dict[str, Any], request: dict[str, Any], packages: list[dict[str, Any]], *,
@@ -95,7 +97,7 @@ def create_account(context: dict[str, Any], request: dict[str, Any], personal: d
     existing = model.User.by_email(email)
     user = existing[0] if existing else None
     created = user is None
-    site = site_context(context)
+    site = site_context(context, request)
     if user is None:
         name = _free_name(wanted_name or email.split("@")[0])
         tk.get_action("user_create")(dict(site), {
@@ -108,13 +110,10 @@ def create_account(context: dict[str, Any], request: dict[str, Any], personal: d
     tk.get_action("member_create")(dict(site), {"id": org.id, "object": user.id, "object_type": "user",
                                                 "capacity": "member"})
     signature_id = _statement(user, personal, org.title or org.name, statement_path, caller.actor_name(context))
-    actor = caller.actor_name(context)
-    audit_log.record("account_create" if created else "account_activate", actor=actor, object_type="user",
-                     object_id=user.id, target_type="organization", target_id=org.id,
-                     payload={"request": request["number"], "user": user.name, "agency": org.name})
-    audit_log.record("membership_create", actor=actor, object_type="user", object_id=user.id,
-                     target_type="organization", target_id=org.id,
-                     payload={"request": request["number"], "capacity": "member", "agency": org.name})
+    if not created:
+        audit_log.record("account_activate", actor=caller.actor_name(context), object_type="user",
+                         object_id=user.id, target_type="organization", target_id=org.id,
+                         payload={"request": request["number"], "user": user.name, "agency": org.name})
     from ckan.lib import mailer
 
     mailer.create_reset_key(user)
@@ -131,7 +130,7 @@ def create_sharing(context: dict[str, Any], request: dict[str, Any], personal: d
     org = model.Group.get(request["organization_id"])
     if org is None or org.state != "active":
         raise tk.ValidationError({"organization_id": [_("No such agency")]})
-    site = site_context(context)
+    site = site_context(context, request)
     name = _free_name(f"layanan-{request['number']}")
     tk.get_action("user_create")(dict(site), {
         "name": name, "email": f"{name}@layanan.invalid", "fullname": f"Layanan berbagi pakai {request['number']}",
@@ -146,11 +145,6 @@ def create_sharing(context: dict[str, Any], request: dict[str, Any], personal: d
     token = tk.get_action("api_token_create")(dict(site), {
         "user": user.name, "name": f"berbagi-pakai-{request['number']}",
         "plugin_extras": {SHARING_CLAIM: request["id"]}})
-    audit_log.record("account_create", actor=caller.actor_name(context), object_type="user", object_id=user.id,
-                     target_type="organization", target_id=org.id,
-                     payload={"request": request["number"], "user": user.name, "agency": org.name,
-                              "service": True, "datasets": [p["name"] for p in packages],
-                              "valid_until": valid_until.isoformat()})
     from ckan.lib import api_token
 
     claims = api_token.decode(token["token"]) or {}
