@@ -217,14 +217,14 @@ def test_an_account_request_makes_the_administrator_a_member_with_the_statement(
     assert "diskumkm-kota-bandung" in [g.name for g in user.get_groups("organization")]
     assert confidentiality.valid_signature(user.id)["full_name"] == ADMIN["admin_name"]
     assert act(w["walidata"], req, "advance")["state"] == "completed"
-    events = {e["action"]: e for e in audit_log.search(limit=1000)[1] if e["object_id"] == user.id}
+    events = {e["action"]: e for e in audit_log.search(limit=1000)[1] if e["action_object_id"] == user.id}
     assert events["account_create"]["payload"]["request"] == req["number"]
     assert events["membership_create"]["payload"]["agency"] == "diskumkm-kota-bandung"
     assert events["membership_create"]["actor"] == w["walidata"]["name"]
     # Membership changes made elsewhere (the organization's member page, the API) are in the same log.
     helpers.call_action("organization_member_delete", context={"user": w["admin"]["name"]},
                         id="diskumkm-kota-bandung", username="rina-bandung")
-    removed = [e for e in audit_log.search(action="membership_delete")[1] if e["object_id"] == user.id]
+    removed = [e for e in audit_log.search(action="membership_delete")[1] if e["action_object_id"] == user.id]
     assert removed and removed[0]["actor"] == w["admin"]["name"]
     # The log book of accounts: one row, the account, no NIK nor phone.
     out = io.BytesIO()
