@@ -191,6 +191,13 @@ def test_a_refusal_names_the_alternative_and_overdue_reports_flag_the_next_reque
     model.Session.commit()
     again = data_request(w["bandung"], purpose="Evaluasi program")
     assert again["details"]["overdue_reports"] == [req["number"]]
+    # Restricted data reaches members of agencies only: not a requester of no agency.
+    researcher = factories.User(name="ra-peneliti", password=PASSWORD)
+    alone = data_request(researcher, organization_id="", agency_name="Universitas Contoh", purpose="Penelitian")
+    for _ in range(3):
+        act(w["walidata"], alone, "advance")
+    with pytest.raises(ValidationError, match="no agency"):
+        act(w["walidata"], alone, "approve", valid_until=NEXT_MONTH)
     # Nobody approves their own request.
     own = data_request(w["walidata"], organization_id="", agency_name="Walidata", datasets=[
         "bnba-umkm-nasional-2024"], purpose="uji sendiri")
@@ -305,6 +312,8 @@ def test_log_books_register_and_statistics_match_the_database(requests_world):
     stats = call(None, "umkm_request_statistics")["kinds"]["data"]
     assert stats["received"] == len(rows) == 2
     assert (stats["approved"], stats["refused"], stats["in_process"]) == (1, 1, 0)
+    by_agency = call(None, "umkm_request_statistics")["by_agency"]
+    assert by_agency == [{"agency": w["bandung_org"]["title"], "received": 2, "approved": 1, "refused": 1}]
     steps_done = {s["step"]: s for s in stats["steps"]}
     assert steps_done["mencatat"]["count"] == 2 and steps_done["mencatat"]["median_days"] == 0
     assert steps_done["menyediakan"]["count"] == 1 and steps_done["menyediakan"]["standard_days"] == 7
@@ -408,3 +417,24 @@ def test_only_released_data_answers_a_request(requests_world):
     records.release(draft["id"])
     approved = act(w["walidata"], req, "approve", datasets=[draft["name"]], valid_until=NEXT_MONTH)
     assert [g["dataset"] for g in approved["outcome"]["grants"]] == ["bnba-belum-rilis"]
+
+
+def test_every_step_is_mailed_to_whoever_it_concerns(requests_world, monkeypatch):
+    from ckanext.umkm.requests import notifications
+
+    w = requests_world
+    sent: list[tuple[str, set[str], str]] = []
+    monkeypatch.setattr(notifications.release_notifications, "deliver", lambda messages, title: sent.append(
+        (title.split(": ")[1].split()[0], {m["email"] for m in messages}, messages[0]["body"])))
+    requester, walidata = w["bandung"]["email"], w["walidata"]["email"]
+    req = data_request(w["bandung"])
+    act(w["walidata"], req, "advance")
+    act(w["walidata"], req, "ask", note="Lampirkan surat tugas")
+    act(w["bandung"], req, "answer", note="Terlampir")
+    account = call(None, "umkm_request_create", kind="akun", organization_id="diskumkm-kota-bandung",
+                   accept_controller_duties=True, letter_pdf=LETTER, statement_pdf=LETTER, **ADMIN)
+    assert [(event, people) for event, people, _ in sent] == [
+        ("submit", {requester, walidata}), ("advance", {requester}), ("ask", {requester}),
+        ("answer", {requester, walidata}), ("submit", {ADMIN["admin_email"], walidata})]
+    assert "Lampirkan surat tugas" in sent[2][2] and f"/permohonan/{req['number']}" in sent[2][2]
+    assert f"/permohonan/{account['number']}" in sent[4][2]

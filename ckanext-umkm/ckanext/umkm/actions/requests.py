@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime
 import json
 import re
 import statistics
@@ -499,6 +498,11 @@ def _approve(context: dict[str, Any], current: Any, request: dict[str, Any], dat
             errors["valid_until"] = [_("Give the end of validity of the access")]
         elif valid_until <= workflow.now():
             errors["valid_until"] = [_("The end of validity must be after its start and in the future")]
+    if kind == "data" and restricted and not current["organization_id"]:
+        requester = model.User.get(current["requester_id"]) if current["requester_id"] else None
+        if requester is None or not gate.user_agencies(requester):
+            errors["datasets"] = [_("Restricted data reaches members of agencies only (Pasal 27(2)): the requester "
+                                    "belongs to no agency; an account request of the agency comes first")]
     if kind == "berbagi_pakai" and packages and not restricted and "datasets" not in errors:
         errors["datasets"] = [_("Data sharing covers restricted datasets; public ones need no account")]
     if errors:
@@ -557,8 +561,8 @@ def umkm_request_register(context: dict[str, Any], data_dict: dict[str, Any]) ->
 
 
 def service_statistics() -> dict[str, Any]:
-    """Requests received and their outcome per kind, and the median working
-    days each step took against its standard."""
+    """Requests received and their outcome per kind and per agency, and the
+    median working days each step took against its standard."""
     kinds = {}
     finished = engine.finished_steps()
     for kind in engine.KINDS:
@@ -579,7 +583,14 @@ def service_statistics() -> dict[str, Any]:
             "overdue": sum(1 for r in rows if engine.serialise(r)["overdue"]),
             "steps": steps,
         }
-    return {"kinds": kinds, "as_of": datetime.date.today().isoformat()}
+    agencies: dict[str, dict[str, int]] = {}
+    for row in engine.all_rows():
+        counts = agencies.setdefault(row["agency_name"], {"received": 0, "approved": 0, "refused": 0})
+        counts["received"] += 1
+        counts["approved"] += row["state"] in ("approved", "completed")
+        counts["refused"] += row["state"] == "refused"
+    by_agency = [{"agency": name, **counts} for name, counts in sorted(agencies.items(), key=lambda i: -i[1]["received"])]
+    return {"kinds": kinds, "by_agency": by_agency, "as_of": workflow.today().isoformat()}
 
 
 @tk.side_effect_free
