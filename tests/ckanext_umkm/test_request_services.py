@@ -150,6 +150,8 @@ def test_a_data_request_runs_end_to_end_and_its_grant_delivers_exactly_its_scope
         act(w["bandung"], req, "report", note="lagi")
 
     shown = call(w["bandung"], "umkm_request_show", id=req["number"])
+    (used,) = shown["outcome"]["grants"]
+    assert (used["downloads"], used["active"]) == (2, False)  # watched: both downloads, and the end
     events = [h["event"] for h in shown["history"]]
     assert events == ["submit", "advance", "ask", "answer", "forward", "advance", "advance", "approve", "advance",
                       "report"]
@@ -424,8 +426,13 @@ def test_every_step_is_mailed_to_whoever_it_concerns(requests_world, monkeypatch
 
     w = requests_world
     sent: list[tuple[str, set[str], str]] = []
-    monkeypatch.setattr(notifications.release_notifications, "deliver", lambda messages, title: sent.append(
-        (title.split(": ")[1].split()[0], {m["email"] for m in messages}, messages[0]["body"])))
+    sent_bodies: list[dict[str, str]] = []
+
+    def deliver(messages, title):
+        sent.append((title.split(": ")[1].split()[0], {m["email"] for m in messages}, messages[0]["body"]))
+        sent_bodies.append({m["email"]: m["body"] for m in messages})
+
+    monkeypatch.setattr(notifications.release_notifications, "deliver", deliver)
     requester, walidata = w["bandung"]["email"], w["walidata"]["email"]
     req = data_request(w["bandung"])
     act(w["walidata"], req, "advance")
@@ -437,4 +444,6 @@ def test_every_step_is_mailed_to_whoever_it_concerns(requests_world, monkeypatch
         ("submit", {requester, walidata}), ("advance", {requester}), ("ask", {requester}),
         ("answer", {requester, walidata}), ("submit", {ADMIN["admin_email"], walidata})]
     assert "Lampirkan surat tugas" in sent[2][2] and f"/permohonan/{req['number']}" in sent[2][2]
-    assert f"/permohonan/{account['number']}" in sent[4][2]
+    assert f"/permohonan/{account['number']}" in sent[4][2]  # Walidata's message
+    assert sent_bodies[-1][ADMIN["admin_email"]].count("/permohonan/") == 0
+    assert account["number"] in sent_bodies[-1][ADMIN["admin_email"]]

@@ -319,6 +319,13 @@ def umkm_request_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
     request["steps"] = [{"key": s.key, "label": s.label, "actor": s.actor, "days": s.days}
                         for s in engine.flow(found["kind"])]
     request["overdue_reports"] = request["details"].get("overdue_reports", [])
+    from ckanext.umkm.access import grants as access_grants
+
+    for grant in request["outcome"].get("grants", []):
+        # How the access is used: downloads so far, and whether it is still in force.
+        current = access_grants.get(grant["id"]) or {}
+        grant.update(downloads=current.get("downloads", 0), active=current.get("active", False),
+                     revoked=bool(current.get("revoked_at")))
     return request
 
 

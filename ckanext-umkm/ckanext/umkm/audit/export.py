@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import ckan.plugins.toolkit as tk
@@ -149,10 +149,29 @@ def write(stream: IO[bytes], fmt: str, since: str | None = None, until: str | No
     return count
 
 
-def _xlsx(stream: IO[bytes], header: list[str], since: str | None, until: str | None, action: str | None) -> int:
-    from openpyxl import Workbook
+def write_sheet(sheet: Any, title: str, head: list[str], rows: Iterable[list[Any]]) -> int:
+    """One sheet of a log book: a bold, frozen header, then the rows, every
+    text cell typed as text (whatever it starts with: never a formula)."""
     from openpyxl.cell.cell import TYPE_STRING
     from openpyxl.styles import Font
+
+    sheet.title = title[:31]
+    sheet.append(head)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    count = 0
+    for row in rows:
+        sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = TYPE_STRING
+        count += 1
+    sheet.freeze_panes = "A2"
+    return count
+
+
+def _xlsx(stream: IO[bytes], header: list[str], since: str | None, until: str | None, action: str | None) -> int:
+    from openpyxl import Workbook
 
     from ckanext.umkm.audit import checkpoints
 
@@ -160,21 +179,7 @@ def _xlsx(stream: IO[bytes], header: list[str], since: str | None, until: str | 
     book = Workbook()
 
     def sheet_of(title: str, head: list[str], rows: Iterator[list[Any]], first: bool = False) -> int:
-        sheet = book.active if first else book.create_sheet()
-        sheet.title = title
-        sheet.append(head)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        count = 0
-        for row in rows:
-            sheet.append(row)
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str):
-                    # Text, whatever it starts with: never a formula.
-                    cell.data_type = TYPE_STRING
-            count += 1
-        sheet.freeze_panes = "A2"
-        return count
+        return write_sheet(book.active if first else book.create_sheet(), title, head, rows)
 
     count = sheet_of(_("Log book"), header, event_rows(since, until, action), first=True)
     sheet_of(_("Refused requests"), refusal_columns(), refusal_rows(since, until))

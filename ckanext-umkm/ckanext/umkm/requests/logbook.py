@@ -13,7 +13,7 @@ from typing import IO, Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.umkm.audit.export import local_time, safe_csv
+from ckanext.umkm.audit.export import local_time, safe_csv, write_sheet
 from ckanext.umkm.requests import documents, engine
 
 
@@ -73,25 +73,13 @@ def write(stream: IO[bytes], kind: str, fmt: str) -> int:
     body = rows(kind)
     if fmt == "xlsx":
         from openpyxl import Workbook
-        from openpyxl.cell.cell import TYPE_STRING
-        from openpyxl.styles import Font
 
         from ckanext.umkm.helpers import request_kind_label
 
         book = Workbook()
-        sheet = book.active
-        sheet.title = request_kind_label(kind)[:31]
-        sheet.append(head)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for cells in body:
-            sheet.append(cells)
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = TYPE_STRING  # text, never a formula
-        sheet.freeze_panes = "A2"
+        count = write_sheet(book.active, request_kind_label(kind), head, body)
         book.save(stream)
-        return len(body)
+        return count
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(head)

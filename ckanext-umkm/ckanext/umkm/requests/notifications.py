@@ -32,7 +32,8 @@ def walidata_members() -> list[model.User]:
     return release_notifications.walidata_members()
 
 
-def compose(request: dict[str, Any], event: str, note: str | None, extra: str | None = None) -> tuple[str, str]:
+def compose(request: dict[str, Any], event: str, note: str | None, extra: str | None = None,
+            link: bool = True) -> tuple[str, str]:
     _ = tk._
     from ckanext.umkm.helpers import request_event_label, request_step_label
 
@@ -47,7 +48,12 @@ def compose(request: dict[str, Any], event: str, note: str | None, extra: str | 
         lines.append(_("Note: {note}").format(note=note))
     if extra:
         lines.append(extra)
-    lines.append(tk.url_for("umkm_requests.read", id=request["number"], _external=True))
+    if link:
+        lines.append(tk.url_for("umkm_requests.read", id=request["number"], _external=True))
+    else:
+        # The administrator of an account request has no account yet: the
+        # request's page is not theirs to open.
+        lines.append(_("Request number: {number}").format(number=request["number"]))
     return subject, "\n\n".join(lines)
 
 
@@ -67,5 +73,10 @@ def notify(request: dict[str, Any], event: str, *, requester_email: tuple[str, s
     if not people:
         return
     subject, body = compose(request, event, note, extra)
-    messages = [{"name": name, "email": email, "subject": subject, "body": body} for name, email in people.values()]
+    outside = requester_email[1] if requester_email and not request.get("requester_id") else None
+    messages = [{"name": name, "email": email, "subject": subject, "body": body} for name, email in people.values()
+                if email != outside]
+    if outside:
+        messages.append({"name": requester_email[0], "email": outside, "subject": subject,
+                         "body": compose(request, event, note, extra, link=False)[1]})
     release_notifications.deliver(messages, f"request notification: {event} {request['number']}")
