@@ -20,7 +20,7 @@ from . import test_request_services as api
 from . import two_factor_steps as steps
 from .test_access_ui import _as, _panel, _session
 from .test_hardening import _pdf
-from .test_ui import _click
+from .test_ui import _click, _select
 
 pytestmark = [pytest.mark.usefixtures("with_plugins")]
 
@@ -100,15 +100,15 @@ def _flow(base: str, w: dict, browser, tmp_path) -> None:
     box = browser.find_element(By.CSS_SELECTOR, ".umkm-request-datasets input[type=checkbox]")
     assert box.get_attribute("value") == w["pkg"]["name"] and box.is_selected()
     assert "Data BNBA UMKM Nasional 2024" in browser.page_source
-    Select(browser.find_element(By.ID, "field-organization_id")).select_by_value("diskumkm-kota-bandung")
-    Select(browser.find_element(By.ID, "field-use_category")).select_by_value("kebijakan")
+    _select(browser, "organization_id", "diskumkm-kota-bandung")
+    _select(browser, "use_category", "kebijakan")
     _type(browser, "nip_nik", "198001012005012001")
     _type(browser, "purpose", "Penyusunan program pembinaan")
     _type(browser, "expected_outputs", "Daftar sasaran")
     _type(browser, "regions", "32.73")
     _type(browser, "period", "2024")
-    browser.find_element(By.CSS_SELECTOR, "input[name=granularity][value=bnba]").click()
-    browser.find_element(By.CSS_SELECTOR, "input[name=transparency]").click()
+    _click(browser, By.CSS_SELECTOR, "input[name=granularity][value=bnba]")
+    _click(browser, By.CSS_SELECTOR, "input[name=transparency]")
     # A cover letter that is no PDF: the form comes back with the message, filled in.
     browser.find_element(By.ID, "field-letter").send_keys(str(not_pdf))
     _click(browser, By.CSS_SELECTOR, "form.umkm-request-form button[type=submit]")
@@ -166,13 +166,13 @@ def _flow(base: str, w: dict, browser, tmp_path) -> None:
     browser.get(f"{base}/permohonan")
     _click(browser, By.CSS_SELECTOR, "#akun a.umkm-start-request")
     WebDriverWait(browser, 15).until(ec.url_contains("/permohonan/akun/baru"))
-    Select(browser.find_element(By.ID, "field-organization_id")).select_by_value("diskumkm-kota-bandung")
+    _select(browser, "organization_id", "diskumkm-kota-bandung")
     for field, value in api.ADMIN.items():
         _type(browser, field, value)
     _type(browser, "username", "rina-ui")
     browser.find_element(By.ID, "field-letter").send_keys(str(letter))
     browser.find_element(By.ID, "field-statement").send_keys(str(letter))
-    browser.find_element(By.CSS_SELECTOR, "input[name=accept_controller_duties]").click()
+    _click(browser, By.CSS_SELECTOR, "input[name=accept_controller_duties]")
     _click(browser, By.CSS_SELECTOR, "form.umkm-request-form button[type=submit]")
     WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".umkm-request-number")))
     account = browser.find_element(By.CSS_SELECTOR, ".umkm-request-number strong").text
@@ -189,14 +189,14 @@ def _flow(base: str, w: dict, browser, tmp_path) -> None:
     # A data-sharing request, up to its token.
     as_bandung()
     browser.get(f"{base}/permohonan/berbagi-pakai/baru")
-    Select(browser.find_element(By.ID, "field-organization_id")).select_by_value("diskumkm-kota-bandung")
+    _select(browser, "organization_id", "diskumkm-kota-bandung")
     for field, value in {**api.ADMIN, "background": "Integrasi SIM UMKM", "variables_needed": "kbli",
                          "variables_offered": "status pembinaan"}.items():
         _type(browser, field, value)
     browser.find_element(By.NAME, "datasets").send_keys(w["pkg"]["name"])
     browser.find_element(By.ID, "field-letter").send_keys(str(letter))
     browser.find_element(By.ID, "field-statement").send_keys(str(letter))
-    browser.find_element(By.CSS_SELECTOR, "input[name=accept_controller_duties]").click()
+    _click(browser, By.CSS_SELECTOR, "input[name=accept_controller_duties]")
     _click(browser, By.CSS_SELECTOR, "form.umkm-request-form button[type=submit]")
     WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".umkm-request")))
     sharing = browser.find_element(By.CSS_SELECTOR, ".umkm-request").get_attribute("data-number")
