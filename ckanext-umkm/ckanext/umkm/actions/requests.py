@@ -550,13 +550,14 @@ def umkm_request_register(context: dict[str, Any], data_dict: dict[str, Any]) ->
     period, approval date. No personal data."""
     tk.check_access("umkm_request_register", context, data_dict)
     out = []
+    approvals = engine.event_times("approve")
     for row in engine.all_rows("data"):
         if row["state"] not in ("approved", "completed") or not row["decision"]:
             continue
         request = engine.serialise(row)
         if request["decision"].get("refused"):
             continue
-        approved = next((h["created"] for h in engine.history(row["id"]) if h["event"] == "approve"), None)
+        approved = approvals.get(row["id"])
         details = request["details"]
         out.append({"number": request["number"], "agency": request["agency_name"],
                     "datasets": [g.get("dataset_title") for g in request["outcome"].get("grants", [])]
@@ -571,6 +572,7 @@ def service_statistics() -> dict[str, Any]:
     """Requests received and their outcome per kind and per agency, and the
     median working days each step took against its standard."""
     kinds = {}
+    today = workflow.today()
     finished = engine.finished_steps()
     for kind in engine.KINDS:
         rows = engine.all_rows(kind)
@@ -587,7 +589,7 @@ def service_statistics() -> dict[str, Any]:
             "in_process": sum(1 for r in rows if r["state"] in ("open", "waiting")),
             "approved": sum(1 for r in rows if r["state"] in ("approved", "completed")),
             "refused": sum(1 for r in rows if r["state"] == "refused"),
-            "overdue": sum(1 for r in rows if engine.serialise(r)["overdue"]),
+            "overdue": sum(1 for r in rows if r["due"] and r["state"] not in engine.CLOSED and today > r["due"]),
             "steps": steps,
         }
     agencies: dict[str, dict[str, int]] = {}
