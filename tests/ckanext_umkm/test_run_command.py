@@ -45,7 +45,9 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def _counts(base: str) -> dict[str, int]:
-    facets = _api(base, "package_search", rows=0, **{"facet.field": '["dataset_type"]'})["result"]
+    # Over the API a search without a type answers datasets only: name them all.
+    facets = _api(base, "package_search", rows=0, fq="dataset_type:(dataset OR kegiatan OR variabel OR indikator)",
+                  **{"facet.field": '["dataset_type"]'})["result"]
     return facets["facets"]["dataset_type"]
 
 

@@ -19,6 +19,7 @@ from ckanext.umkm.actions import get_actions
 from ckanext.umkm.audit import file_integrity
 from ckanext.umkm.audit import log as audit_log
 from ckanext.umkm.auth import get_auth_functions
+from ckanext.umkm.federation import change_feed, national_keys
 from ckanext.umkm.metadata import indexing, validators
 from ckanext.umkm.protection import errors, headers, limits
 from ckanext.umkm.release import workflow as release_workflow
@@ -104,7 +105,11 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
     def edit(self, entity: Any) -> None:
         release_workflow.on_edit(entity)
 
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        return change_feed.scope_search(search_params)
+
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        change_feed.sync(pkg_dict)
         return indexing.before_dataset_index(pkg_dict)
 
     def after_dataset_search(self, search_results: dict, search_params: dict) -> dict:
@@ -131,7 +136,7 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
             model.Session.commit()
 
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
-        indexing.add_national_keys(pkg_dict)
+        national_keys.add(pkg_dict)
         file_integrity.annotate(pkg_dict)
         # Internal reads (no user) and edits see the record as stored.
         internal = context.get("umkm_no_redact") or context.get("for_update") or context.get("for_edit") or (

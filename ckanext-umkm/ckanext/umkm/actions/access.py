@@ -453,13 +453,18 @@ def resource_view_list(next_action: Callable[..., Any], context: dict[str, Any],
 def package_search(next_action: Callable[..., Any], context: dict[str, Any],
                    data_dict: dict[str, Any]) -> dict[str, Any]:
     """Search results show restricted datasets as package_show does (the
-    search hooks do not know the caller; the action does)."""
+    search hooks do not know the caller; the action does), except that a
+    caller who may not read the data gets no file URL at all: search results
+    are what harvesters copy to other portals."""
     result = next_action(context, data_dict)
     if not (context.get("ignore_auth") and not context.get("user")):
         user = caller.context_user(context)
         for item in result.get("results", []):
             if isinstance(item, dict) and "resources" in item:
                 gate.redact(item, user)
+                if (item.get("umkm_access") or {}).get("access") == "denied":
+                    for res in item["resources"]:
+                        res["url"] = ""
     return result
 
 

@@ -6,8 +6,7 @@
   catch-all ``*`` is single-valued.
 - Region and sector facets are derived from the codes up the hierarchy, so a
   dataset about Kota Bandung counts under Jawa Barat too.
-- The national SDI keys that derive from other records (producer, publisher
-  type, id_mskeg/id_msind) are computed at show time so they never go stale.
+- The national SDI keys are added at show time by ``federation.national_keys``.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.umkm.metadata.validators import as_list
@@ -38,13 +36,6 @@ KBLI_LEVEL_FIELDS = {
 FACET_SCHEMES = {PROVINCE: "wilayah", REGENCY: "wilayah",
                  **{f: "kbli" for f in KBLI_LEVEL_FIELDS.values()}}
 
-PUBLISHER_TYPES = {
-    "KEMENTERIAN_LEMBAGA": "pusat",
-    "UNIT_ESELON_I": "pusat",
-    "PEMERINTAH_PROVINSI": "daerah-provinsi",
-}
-
-
 def dataset_facets(facets_dict: dict, package_type: str) -> dict:
     _ = tk._
     if package_type in ("dataset", "kegiatan"):
@@ -65,12 +56,13 @@ def dataset_facets(facets_dict: dict, package_type: str) -> dict:
 
 
 def _without_links(text: str) -> str:
-    """A stored package JSON without its resources' outside links (CKAN's
-    ``data_dict`` also holds the ``validated_data_dict`` text)."""
+    """A stored package JSON without its resources' URLs (CKAN's
+    ``data_dict`` also holds the ``validated_data_dict`` text). Search results
+    are what harvesters copy: not even the gated download URL of an upload
+    leaves in them; readers get it from ``package_show``."""
     stored = json.loads(text)
     for res in stored.get("resources", []):
-        if res.get("url_type") != "upload":
-            res["url"] = ""
+        res["url"] = ""
     if isinstance(stored.get("validated_data_dict"), str):
         stored["validated_data_dict"] = _without_links(stored["validated_data_dict"])
     return json.dumps(stored)
@@ -78,11 +70,18 @@ def _without_links(text: str) -> str:
 
 def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     from ckanext.umkm.access import gate as restricted_access
+    from ckanext.umkm.federation import national_keys
     from ckanext.umkm.metadata import reference_codes
 
+    # CKAN re-validates the stored copy with the show schema, which drops the
+    # computed national keys: search results (what harvesters copy) need them.
+    if isinstance(pkg_dict.get("validated_data_dict"), str):
+        validated = json.loads(pkg_dict["validated_data_dict"])
+        national_keys.add(validated)
+        pkg_dict["validated_data_dict"] = json.dumps(validated)
     if restricted_access.is_restricted(pkg_dict):
         # Where a restricted file lives is nobody's search term, and the
-        # stored copies (which ``fl`` can return) keep no outside link.
+        # stored copies (which ``fl`` can return) keep no file URL.
         pkg_dict.pop("res_url", None)
         for key in ("data_dict", "validated_data_dict"):
             if isinstance(pkg_dict.get(key), str):
@@ -162,45 +161,3 @@ def choice_label(field_name: str, value: str) -> str:
             if field["field_name"] == field_name and field.get("choices"):
                 return scheming_choices_label(field["choices"], value)
     return value
-
-
-def add_national_keys(pkg_dict: dict[str, Any]) -> None:
-    """National SDI keys derived from other records, at the top level."""
-    kind = pkg_dict.get("type")
-    if kind == "kegiatan":
-        pkg_dict["judul_kegiatan"] = pkg_dict.get("title")
-        return
-    if kind != "dataset":
-        return
-    org = model.Group.get(pkg_dict["owner_org"]) if pkg_dict.get("owner_org") else None
-    if org is not None:
-        region = org.extras.get("kode_wilayah") or ""
-        pkg_dict["produsen_data_name"] = org.title
-        pkg_dict["produsen_data_province_code"] = region[:2] or None
-        pkg_dict["produsen_data_city_code"] = region[:5].replace(".", "") if len(region) >= 5 else None
-        if not pkg_dict.get("publisher_type"):
-            pkg_dict["publisher_type"] = publisher_type(org.extras.get("jenis_instansi"), region)
-    pkg_dict["id_mskeg"] = _national_ids(pkg_dict.get("kegiatan"), "id_kegiatan")
-    pkg_dict["id_msind"] = _national_ids(pkg_dict.get("indikator"), None)
-
-
-def publisher_type(agency_type: str | None, region: str) -> str | None:
-    if agency_type in PUBLISHER_TYPES:
-        return PUBLISHER_TYPES[agency_type]
-    if agency_type in ("PEMERINTAH_KABUPATEN_KOTA", "PEMERINTAH_DESA") and len(region) >= 5:
-        from ckanext.umkm.metadata import reference_codes
-
-        regency = reference_codes.get("wilayah", region[:5])
-        if regency is not None:
-            return "daerah-kota" if regency.name.startswith("Kota") else "daerah-kabupaten"
-    return None
-
-
-def _national_ids(value: Any, national_key: str | None) -> str | None:
-    """The BPS id of each linked record where BPS gave one, else the portal's id."""
-    ids = []
-    for ref in as_list(value):
-        pkg = model.Package.get(ref)
-        if pkg is not None:
-            ids.append((national_key and pkg.extras.get(national_key)) or pkg.id)
-    return ",".join(ids) or None
