@@ -96,7 +96,7 @@ setup(
         "ckan.plugins": [
             "umkm = ckanext.umkm.plugin:UmkmPlugin",
             "umkm_datastore = ckanext.umkm.plugin:UmkmDatastorePlugin",
-            "umkm_ckan_harvester = ckanext.umkm.egress.harvesters:GuardedCKANHarvester",
+            "umkm_ckan_harvester = ckanext.umkm.federation.inbound:RegionalCKANHarvester",
             "umkm_dcat_harvest_guard = ckanext.umkm.egress.harvesters:DcatHarvestGuard",
         ],
         "console_scripts": [

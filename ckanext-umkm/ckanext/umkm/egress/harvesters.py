@@ -8,8 +8,9 @@ points (the harvesters themselves stay unpatched):
   every page and every redirect is checked;
 - ckanext-harvest's CKAN harvester: ``umkm_ckan_harvester`` is that
   harvester (same name, ``ckan``, for harvest sources) with its one fetching
-  method going through the guard, bounded in size and time. It is loaded
-  instead of ``ckan_harvester``.
+  method going through the guard, bounded in size and time; its subclass
+  ``federation.inbound.RegionalCKANHarvester`` (plugin ``umkm_ckan_harvester``)
+  is loaded instead of ``ckan_harvester``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,17 @@ class DcatHarvestGuard(p.SingletonPlugin):
         except egress.Refused as e:
             return None, [e.reason]
         return url, []
+
+    # Records of DCAT portals are mapped into ours as CKAN portals' are.
+    def before_create(self, harvest_object: Any, dataset_dict: dict, temp_dict: dict) -> None:
+        from ckanext.umkm.federation import inbound
+
+        inbound.map_dcat_dataset(harvest_object, dataset_dict)
+
+    def before_update(self, harvest_object: Any, dataset_dict: dict, temp_dict: dict) -> None:
+        from ckanext.umkm.federation import inbound
+
+        inbound.map_dcat_dataset(harvest_object, dataset_dict)
 
     def update_session(self, session: Any) -> Any:
         adapter = egress.GuardedAdapter(max_retries=0)

@@ -321,6 +321,18 @@ def umkm_date(field: dict, schema: dict) -> Validator:
     return validator
 
 
+def umkm_http_url(key: Key, data: dict, errors: dict, context: Any) -> None:
+    """A link shown on the page: http(s) only (never ``javascript:``), bounded."""
+    value = data.get(key)
+    if is_empty(value):
+        return
+    text = str(value).strip()
+    if len(text) > 1000 or not text.lower().startswith(("http://", "https://")):
+        errors[key].append(_("Must be an http:// or https:// address of at most 1000 characters"))
+        raise StopOnError
+    data[key] = text
+
+
 def umkm_list_output(value: Any) -> Any:
     """Lists are stored as JSON text in extras."""
     if isinstance(value, str) and value.startswith("["):
@@ -549,6 +561,7 @@ def get_validators() -> dict[str, Callable[..., Any]]:
         "umkm_integer_output": umkm_integer_output,
         "umkm_date": umkm_date,
         "umkm_list_output": umkm_list_output,
+        "umkm_http_url": umkm_http_url,
         "umkm_reference_code": umkm_reference_code,
         "umkm_package_ref": umkm_package_ref,
         "umkm_record_checks": umkm_record_checks,
