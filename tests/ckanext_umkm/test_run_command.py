@@ -119,6 +119,9 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
             m = re.search(r"Sysadmin:\s+(\S+) / (\S+)", out)
             assert m, out
             assert "dataset jumlah-umkm-menurut-provinsi-2023: created" in out
+            # Harvesting of regional portals: both consumers and the scheduler.
+            assert "harvest gather consumer" in out and "harvest fetch consumer" in out
+            assert "harvest scheduler" in out
 
             home = requests.get(base + "/", timeout=30)
             assert home.status_code == 200 and "Portal Satu Data UMKM" in home.text
