@@ -82,7 +82,8 @@ def serve_portal(ini: str, *waitress_args: str) -> Iterator[str]:
 @pytest.fixture()
 def live_portal(clean_portal_db, clean_index, ckan_config) -> Iterator[str]:
     """The portal over HTTP: exactly what a browser or harvester talks to."""
-    with serve_portal(os.path.join(ROOT, "config", "test.ini")) as url:
+    # The ini of the test run (bin/test exports config/test.ini).
+    with serve_portal(os.environ.get("CKAN_INI") or os.path.join(ROOT, "config", "test.ini")) as url:
         yield url
 
 

@@ -92,6 +92,11 @@ def blok_title(blok: str | None) -> str:
 
 
 def has_value(value: Any) -> bool:
+    # A key the record does not have reaches templates as jinja's Undefined.
+    from jinja2 import Undefined
+
+    if isinstance(value, Undefined):
+        return False
     return value is not None and value != "" and value != [] and value != {}
 
 
