@@ -70,6 +70,8 @@ TEST_REQUIRES = [
     "aiosmtpd==1.4.6",
     # Known vulnerabilities of the pinned set (PyPI's advisory data, OSV).
     "pip-audit==2.9.0",
+    # The outbound DCAT catalogue is validated against the DCAT-AP 3 SHACL shapes.
+    "pyshacl==0.40.1",
 ]
 
 setup(
@@ -103,5 +105,7 @@ setup(
             "umkm-search-service = ckanext.umkm.search_service.__main__:main",
         ],
         "babel.extractors": ["ckan = ckan.lib.extract:extract_ckan"],
+        # The national DCAT profile, last in ckanext-dcat's chain.
+        "ckan.rdf.profiles": ["umkm_sdi = ckanext.umkm.federation.dcat_profile:UmkmSdiProfile"],
     },
 )

@@ -29,6 +29,14 @@ ckanext.umkm.egress.allowed_hosts = 127.0.0.1
 """
 
 
+def _harvesting_ini(tmp_path) -> str:
+    test_ini = os.environ.get("CKAN_INI") or os.path.join(ROOT, "config", "test.ini")
+    ini = tmp_path / "harvesting.ini"
+    ini.write_text(HARVESTING.format(test_ini=test_ini) + "\n[loggers]"
+                   + open(test_ini, encoding="utf-8").read().split("[loggers]", 1)[1])
+    return str(ini)
+
+
 def _harvest(ini: str, source: str) -> dict:
     done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ckan"), "-c", ini, "harvester",
                            "run-test", source], capture_output=True, text=True, timeout=600)
@@ -57,10 +65,7 @@ def test_a_regency_portal_is_harvested_into_our_schema(tmp_path):
     admin = factories.Sysadmin()
     agency = records.agency(name="diskumkm-kab-bandung", title="Dinas Koperasi dan UMKM Kabupaten Bandung",
                             jenis_instansi="PEMERINTAH_KABUPATEN_KOTA", kode_wilayah="32.04")
-    test_ini = os.path.join(ROOT, "config", "test.ini")
-    ini = tmp_path / "harvesting.ini"
-    ini.write_text(HARVESTING.format(test_ini=test_ini) + "\n[loggers]"
-                   + open(test_ini, encoding="utf-8").read().split("[loggers]", 1)[1])
+    ini = _harvesting_ini(tmp_path)
 
     with other_portal(str(tmp_path), "kabbandung", "Portal Data Kabupaten Bandung", "", redis_db=10) as regency:
         org = regency.api("organization_create", name="diskumkm", title="Diskumkm Kab. Bandung")["id"]
@@ -134,3 +139,69 @@ def test_provenance_links_are_web_addresses_only():
         helpers.call_action("package_create", context={"user": factories.Sysadmin()["name"]}, **records.dataset(
             agency["id"], name="asal-palsu", harvest_original_url="javascript:alert(document.cookie)"))
     assert "harvest_original_url" in e.value.error_dict
+
+
+DCAT = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://data.bandung.go.id/catalog> a dcat:Catalog ;
+    dcat:dataset <https://data.bandung.go.id/dataset/umkm-binaan> .
+<https://data.bandung.go.id/dataset/umkm-binaan> a dcat:Dataset ;
+    dct:identifier "umkm-binaan-2024" ;
+    dct:title "UMKM Binaan Kota Bandung 2024" ;
+    dct:description "Jumlah UMKM binaan Dinas Koperasi dan UKM Kota Bandung." ;
+    dct:accessRights <http://publications.europa.eu/resource/authority/access-right/PUBLIC> ;
+    dct:accrualPeriodicity <http://publications.europa.eu/resource/authority/frequency/ANNUAL> ;
+    dct:spatial <https://satudata.umkm.go.id/kode/wilayah/32.73> ;
+    dcat:theme <https://satudata.umkm.go.id/kode/kbli/47111>, <https://satudata.umkm.go.id/kode/kbli/99999> ;
+    dct:temporal [ a dct:PeriodOfTime ; dcat:startDate "2024-01-01"^^xsd:date ; dcat:endDate "2024-12-31"^^xsd:date ] ;
+    dcat:distribution [ a dcat:Distribution ; dct:title "umkm-binaan.csv" ;
+        dcat:downloadURL <https://data.bandung.go.id/umkm-binaan.csv> ; dct:format "CSV" ] .
+"""
+
+
+@pytest.fixture()
+def dcat_portal():
+    """A city's DCAT catalogue (not CKAN), served over HTTP."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            body = DCAT.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/turtle")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/catalog.ttl"
+    server.shutdown()
+
+
+def test_a_dcat_portal_is_harvested_with_the_same_mapping(tmp_path, dcat_portal):
+    admin = factories.Sysadmin()
+    agency = records.agency(name="diskumkm-kota-bandung", jenis_instansi="PEMERINTAH_KABUPATEN_KOTA",
+                            kode_wilayah="32.73")
+    source = helpers.call_action("harvest_source_create", context={"user": admin["name"]}, name="dcat-kota-bandung",
+                                 title="Katalog Kota Bandung", url=dcat_portal, source_type="dcat_rdf",
+                                 owner_org=agency["id"], frequency="MANUAL", config=json.dumps({"trusted": True}))
+    report = _harvest(_harvesting_ini(tmp_path), source["name"])
+    errors = json.dumps(report["object_errors"])
+    assert "sektor_kbli" in errors and "99999" in errors, errors
+    found = helpers.call_action("package_search", q="title:Binaan", include_private=True)["results"]
+    assert len(found) == 1, found
+    mine = helpers.call_action("package_show", id=found[0]["id"])
+    assert mine["owner_org"] == agency["id"] and mine["accessRights"] == "terbuka"
+    assert mine["accrualPeriodicity"] == "TAHUNAN"
+    assert mine["cakupan_wilayah"] == ["32.73"] and mine["sektor_kbli"] == ["47111"]
+    assert mine["temporal_start"] == "2024-01-01"
+    assert mine["harvest_source_url"] == dcat_portal
+    assert mine["harvest_original_url"] == "https://data.bandung.go.id/dataset/umkm-binaan"
+    assert [r["url"] for r in mine["resources"]] == ["https://data.bandung.go.id/umkm-binaan.csv"]
+    assert _public(mine["id"]) is not None  # trusted: released

@@ -232,9 +232,10 @@ def test_the_regency_downloads_exactly_its_rows_and_the_log_records_it(world, li
 def test_dcat_and_activity_carry_no_way_to_the_data(world, live_portal):
     ttl = requests.get(f"{live_portal}/dataset/{world['pkg']['name']}.ttl", timeout=30)
     assert ttl.status_code == 200 and "Data BNBA UMKM Nasional 2024" in ttl.text
-    # The distribution points at the gate, never at the stored file.
+    # The distribution points at the dataset's page: no file address at all, not even the gate's.
     assert "/download/bnba.csv" not in ttl.text and "Roti" not in ttl.text
-    assert f"/resource/{world['resource']['id']}/download>" in ttl.text
+    assert "/download" not in ttl.text and "access-right/RESTRICTED" in ttl.text
+    assert f"dcat:accessURL <{live_portal}/dataset/{world['pkg']['name']}>" in ttl.text
     activity = requests.get(f"{live_portal}/api/3/action/package_activity_list",
                             params={"id": world["pkg"]["id"]}, timeout=30).json()
     urls = [r.get("url") for a in activity["result"] for r in (a.get("data", {}).get("package") or {}).get(

@@ -52,6 +52,10 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "umkm")
+        # A DCAT catalogue page is never larger than a search may return.
+        from ckanext.umkm.federation import dcat_catalog
+
+        dcat_catalog.bound_page_size(config)
 
     # IConfigurable: no portal without the key of two-step login's secrets.
     def configure(self, config: tk.CKANConfig) -> None:
@@ -153,6 +157,10 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
             from ckanext.umkm.views.access import install_gate
 
             install_gate(app)
+            # The DCAT endpoints answer conditional requests and refuse bad parameters with 400.
+            from ckanext.umkm.views.federation import install_catalog_views
+
+            install_catalog_views(app)
             caller.install_proxy_fix(app)
             limits.install(app)
             headers.install(app)

@@ -42,12 +42,22 @@ class DcatHarvestGuard(p.SingletonPlugin):
     def before_create(self, harvest_object: Any, dataset_dict: dict, temp_dict: dict) -> None:
         from ckanext.umkm.federation import inbound
 
-        inbound.map_dcat_dataset(harvest_object, dataset_dict)
+        inbound.map_dcat_dataset(harvest_object, dataset_dict, update=False)
 
     def before_update(self, harvest_object: Any, dataset_dict: dict, temp_dict: dict) -> None:
         from ckanext.umkm.federation import inbound
 
-        inbound.map_dcat_dataset(harvest_object, dataset_dict)
+        inbound.map_dcat_dataset(harvest_object, dataset_dict, update=True)
+
+    def after_create(self, harvest_object: Any, dataset_dict: dict, temp_dict: dict) -> str | None:
+        from ckanext.umkm.federation import inbound
+
+        return inbound.after_dcat_import(harvest_object, dataset_dict)
+
+    def after_update(self, harvest_object: Any, dataset_dict: dict, temp_dict: dict) -> str | None:
+        from ckanext.umkm.federation import inbound
+
+        return inbound.after_dcat_import(harvest_object, dataset_dict)
 
     def update_session(self, session: Any) -> Any:
         adapter = egress.GuardedAdapter(max_retries=0)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -140,7 +141,7 @@ def map_dataset(remote: dict[str, Any], source: Any, now: datetime.datetime | No
         "cakupan_wilayah": regions,
         "sektor_kbli": sectors,
         "harvest_source_url": url,
-        "harvest_original_url": f"{url}/dataset/{name}",
+        "harvest_original_url": remote.get("_dcat_uri") or f"{url}/dataset/{name}",
         "harvested_at": stamp,
         "resources": [
             {"id": local_id(url, f"{remote_id}/{res.get('id') or i}"), "url": res["url"],
@@ -164,6 +165,36 @@ def _release_state(package_id: str) -> str | None:
 
     state = workflow.get_state(package_id)
     return state["state"] if state else None
+
+
+def into_new_version(dataset: dict[str, Any]) -> dict[str, Any]:
+    """An untrusted source's change to a released record is a new version
+    that goes through the workflow; the released one stays public."""
+    from ckanext.umkm.release import workflow
+
+    copy_name = workflow.open_revision(dataset["id"])
+    if copy_name is None:
+        copy_name = tk.get_action("umkm_release_revise")(_site_context(), {"id": dataset["id"]})["name"]
+    copy = model.Package.get(copy_name)
+    dataset = dict(dataset, id=copy.id, name=copy.name)
+    # The copy's own files keep their ids; remote links replace them.
+    for res in dataset.get("resources", []):
+        res.pop("id", None)
+    return dataset
+
+
+def release(package_id: str, source: Any) -> str | None:
+    """A trusted source's record is released at once (the system takes the
+    workflow's steps); returns why not, if it could not be."""
+    steps = {"draft": ("submit", "pass", "approve"), "returned": ("submit", "pass", "approve"),
+             "submitted": ("pass", "approve"), "checked": ("approve",)}.get(_release_state(package_id) or "", ())
+    try:
+        for step in steps:
+            extra = {"justification": "Dipanen dari sumber tepercaya: " + source.url} if step == "approve" else {}
+            tk.get_action(f"umkm_release_{step}")({"ignore_auth": True, "user": ""}, {"id": package_id, **extra})
+    except tk.ValidationError as e:
+        return f"not released: {e.error_summary}"
+    return None
 
 
 class RegionalCKANHarvester(GuardedCKANHarvester):
@@ -215,22 +246,7 @@ class RegionalCKANHarvester(GuardedCKANHarvester):
             self._save_object_error(problem, harvest_object, "Import")
         trusted = bool(source_config(source).get("trusted"))
         if not trusted and _release_state(dataset["id"]) == "released":
-            dataset = self._into_new_version(dataset)
-        return dataset
-
-    def _into_new_version(self, dataset: dict[str, Any]) -> dict[str, Any]:
-        """An untrusted source's change to a released record is a new version
-        that goes through the workflow; the released one stays public."""
-        from ckanext.umkm.release import workflow
-
-        copy_name = workflow.open_revision(dataset["id"])
-        if copy_name is None:
-            copy_name = tk.get_action("umkm_release_revise")(_site_context(), {"id": dataset["id"]})["name"]
-        copy = model.Package.get(copy_name)
-        dataset = dict(dataset, id=copy.id, name=copy.name)
-        # The copy's own files keep their ids; remote links replace them.
-        for res in dataset.get("resources", []):
-            res.pop("id", None)
+            dataset = into_new_version(dataset)
         return dataset
 
     def import_stage(self, harvest_object: Any) -> bool | str | None:
@@ -240,22 +256,10 @@ class RegionalCKANHarvester(GuardedCKANHarvester):
         # object's error, and the job goes on with the next record.
         result = super().import_stage(harvest_object)
         if result is True and source_config(harvest_object.source).get("trusted"):
-            self._release(harvest_object)
+            problem = release(local_id(harvest_object.source.url, harvest_object.guid), harvest_object.source)
+            if problem:
+                self._save_object_error(problem, harvest_object, "Import")
         return result
-
-    def _release(self, harvest_object: Any) -> None:
-        package_id = local_id(harvest_object.source.url, harvest_object.guid)
-        state = _release_state(package_id)
-        context = {"ignore_auth": True, "user": ""}
-        justification = {"justification": "Dipanen dari sumber tepercaya: " + harvest_object.source.url}
-        steps = {"draft": ("submit", "pass", "approve"), "returned": ("submit", "pass", "approve"),
-                 "submitted": ("pass", "approve"), "checked": ("approve",)}.get(state or "", ())
-        try:
-            for step in steps:
-                tk.get_action(f"umkm_release_{step}")(dict(context), dict(
-                    {"id": package_id}, **(justification if step == "approve" else {})))
-        except tk.ValidationError as e:
-            self._save_object_error(f"not released: {e.error_summary}", harvest_object, "Import")
 
     def _follow_deletion(self, harvest_object: Any) -> bool:
         package_id = local_id(harvest_object.source.url, harvest_object.guid)
@@ -274,16 +278,63 @@ class RegionalCKANHarvester(GuardedCKANHarvester):
         return True
 
 
-def map_dcat_dataset(harvest_object: Any, dataset_dict: dict[str, Any]) -> None:
-    """ckanext-dcat's RDF harvester (``before_create``/``before_update``):
-    the same mapping, in place, for DCAT portals that are not CKAN."""
-    guid = harvest_object.guid or dataset_dict.get("name") or ""
+_WILAYAH_URI = re.compile(r"/kode/wilayah/([0-9.]{2,13})$")
+_KBLI_URI = re.compile(r"/kode/kbli/([A-U0-9]{1,5})$")
+
+
+def _from_dcat(dataset_dict: dict[str, Any], guid: str) -> dict[str, Any]:
+    """What ckanext-dcat parsed from a DCAT record, in the regional keys
+    ``map_dataset`` reads: EU access rights and frequencies back to ours,
+    and region and KBLI codes from URIs of this portal's code lists."""
+    from ckanext.umkm.federation.dcat_profile import ACCESS_RIGHTS, FREQUENCIES
+    from ckanext.umkm.metadata.validators import as_list
+
+    def get(key: str) -> Any:
+        return _value(dataset_dict, key)
+
     remote = dict(dataset_dict, id=guid)
-    mapped, problems = map_dataset(remote, harvest_object.source)
-    keep = {k: dataset_dict[k] for k in ("extras",) if k in dataset_dict}
+    access = str(get("access_rights") or "").rstrip("/").rsplit("/", 1)[-1]
+    remote["accessRights"] = next((ours for ours, eu in ACCESS_RIGHTS.items() if eu == access), None)
+    frequency = str(get("frequency") or "").rstrip("/").rsplit("/", 1)[-1]
+    remote["accrualPeriodicity"] = next((ours for ours, eu in FREQUENCIES.items() if eu == frequency),
+                                        frequency or None)
+    spatial = [m.group(1) for u in as_list(get("spatial_uri")) if (m := _WILAYAH_URI.search(str(u)))]
+    themes = [m.group(1) for u in as_list(get("theme")) if (m := _KBLI_URI.search(str(u)))]
+    remote["cakupan_wilayah"] = spatial or None
+    remote["sektor_kbli"] = themes or None
+    for key in ("temporal_start", "temporal_end"):
+        value = get(key)
+        remote[key] = str(value)[:10] if value else None
+    remote["metadata_created"] = get("issued") or get("modified")
+    uri = str(get("uri") or "")
+    remote["_dcat_uri"] = uri if uri.startswith(("http://", "https://")) else None
+    remote["resources"] = [dict(r, url=r.get("download_url") or r.get("url") or r.get("access_url") or "")
+                           for r in dataset_dict.get("resources") or []]
+    return remote
+
+
+def map_dcat_dataset(harvest_object: Any, dataset_dict: dict[str, Any], *, update: bool) -> None:
+    """ckanext-dcat's RDF harvester (``before_create``/``before_update``):
+    the same mapping, in place, for DCAT portals that are not CKAN. Problems
+    are the harvest object's errors; a MappingError fails the record."""
+    from ckanext.harvest.model import HarvestObjectError
+
+    source = harvest_object.source
+    mapped, problems = map_dataset(_from_dcat(dataset_dict, harvest_object.guid or ""), source)
+    mapped.update(id=dataset_dict["id"], name=dataset_dict["name"])
+    known = {r.get("url"): r.get("id") for r in dataset_dict.get("resources") or [] if r.get("id")}
+    for res in mapped.get("resources", []):
+        res["id"] = known.get(res["url"]) or res["id"]
+    if update and not source_config(source).get("trusted") and _release_state(mapped["id"]) == "released":
+        mapped = into_new_version(mapped)
     dataset_dict.clear()
-    dataset_dict.update(mapped, **keep)
-    if "id" in dataset_dict and model.Package.get(dataset_dict["id"]) is None:
-        dataset_dict.pop("id")  # the RDF harvester creates with its own id
+    dataset_dict.update(mapped)
     for problem in problems:
-        log.warning("%s: %s", guid, problem)
+        HarvestObjectError(message=problem, object=harvest_object, stage="Import").save()
+
+
+def after_dcat_import(harvest_object: Any, dataset_dict: dict[str, Any]) -> str | None:
+    """A trusted DCAT source's record is released at once, as a CKAN one's."""
+    if not source_config(harvest_object.source).get("trusted"):
+        return None
+    return release(dataset_dict["id"], harvest_object.source)

@@ -24,7 +24,7 @@ def flash_validation_errors(error: tk.ValidationError) -> None:
 
 
 def get_blueprints() -> list[Blueprint]:
-    from ckanext.umkm.views import access, exchange, reference, release, requests, two_factor
+    from ckanext.umkm.views import access, exchange, federation, reference, release, requests, two_factor
 
     return [*reference.get_blueprints(), *exchange.get_blueprints(), *release.get_blueprints(), *access.get_blueprints(),
-            *two_factor.get_blueprints(), *requests.get_blueprints()]
+            *two_factor.get_blueprints(), *requests.get_blueprints(), *federation.get_blueprints()]
