@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.parse
@@ -236,6 +237,10 @@ def test_dcat_and_activity_carry_no_way_to_the_data(world, live_portal):
     assert "/download/bnba.csv" not in ttl.text and "Roti" not in ttl.text
     assert "/download" not in ttl.text and "access-right/RESTRICTED" in ttl.text
     assert f"dcat:accessURL <{live_portal}/dataset/{world['pkg']['name']}>" in ttl.text
+    # Nor does the page's schema.org JSON-LD (ckanext-dcat's structured_data).
+    page = requests.get(f"{live_portal}/dataset/{world['pkg']['name']}", timeout=30).text
+    (ld,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    assert "Data BNBA UMKM Nasional 2024" in ld and "/download" not in ld and "contentUrl" not in ld
     activity = requests.get(f"{live_portal}/api/3/action/package_activity_list",
                             params={"id": world["pkg"]["id"]}, timeout=30).json()
     urls = [r.get("url") for a in activity["result"] for r in (a.get("data", {}).get("package") or {}).get(
