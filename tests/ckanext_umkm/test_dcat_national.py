@@ -13,6 +13,7 @@ import time
 
 import pytest
 from ckan.tests import factories, helpers
+from ckanext.dcat import logic as dcat_logic
 from ckanext.umkm import demo_content
 from ckanext.umkm.federation import dcat_profile, uris
 from pyshacl import validate
@@ -322,3 +323,27 @@ def test_the_profile_is_registered_last_in_every_config():
         with open(os.path.join(root, name), encoding="utf-8") as f:
             line = next(li for li in f if li.startswith("ckanext.dcat.rdf.profiles"))
         assert re.search(r"euro_dcat_ap_3 umkm_sdi\}?$", line.strip()), (name, line)
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "jsonld"])
+def test_an_anonymous_page_from_stored_fragments_is_the_whole_graph(app, demo, fmt):
+    """Harvesters' pages are joined from per-record fragments kept on disk;
+    the result is the graph the profile chain builds for the whole page."""
+    from ckanext.umkm.federation import dcat_catalog
+    from rdflib.compare import isomorphic
+
+    with app.flask_app.test_request_context(f"/catalog.{fmt}?page=1"):
+        query = dcat_catalog.search({"user": ""}, {"page": 1})
+        pagination = dcat_logic._pagination_info(query, {"page": 1, "format": fmt})
+        whole = dcat_catalog.CatalogSerializer().serialize_catalog({}, query["results"], _format=fmt,
+                                                                   pagination_info=pagination)
+        cold = dcat_catalog._page_from_fragments(query["results"], pagination, fmt)
+        warm = dcat_catalog._page_from_fragments(query["results"], pagination, fmt)
+    assert cold == warm  # the second one read the stored fragments
+    assert len(query["results"]) == 26
+    assert all(os.path.isfile(dcat_catalog._fragment_path(pkg, fmt)) for pkg in query["results"])
+    assert isomorphic(Graph().parse(data=whole, format=FORMATS[fmt]), Graph().parse(data=warm, format=FORMATS[fmt]))
+    # What the endpoint answers anonymously is that page.
+    reply = app.get(f"/catalog.{fmt}?page=1")
+    assert isomorphic(Graph().parse(data=reply.get_data(as_text=True), format=FORMATS[fmt]),
+                      Graph().parse(data=warm, format=FORMATS[fmt]))

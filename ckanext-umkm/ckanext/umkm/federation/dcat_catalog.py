@@ -13,8 +13,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import glob
 import hashlib
+import os
+import tempfile
+import time
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -155,8 +160,108 @@ def serialize_catalog(context: dict[str, Any], data_dict: dict[str, Any]) -> str
     data_dict = checked(data_dict)
     query = search(context, data_dict)
     pagination = dcat_logic._pagination_info(query, data_dict)
-    return CatalogSerializer().serialize_catalog({}, query["results"], _format=data_dict.get("format"),
-                                                 pagination_info=pagination)
+    fmt = data_dict.get("format") or "xml"
+    if fmt in FRAGMENT_FORMATS and not context.get("user"):
+        page = _page_from_fragments(query["results"], pagination, fmt)
+        if page is not None:
+            return page
+    return CatalogSerializer().serialize_catalog({}, query["results"], _format=fmt, pagination_info=pagination)
+
+
+# --- the anonymous catalogue, assembled from per-record fragments -------------
+#
+# Building and serializing the graph of 100 records with rdflib takes about a
+# second. Every record's own triples depend only on the record (and on the
+# records and agency it links to), so each is serialized once, stored on disk
+# under its id and ``metadata_modified``, and a page is the catalogue's own
+# triples followed by its records' fragments. Only anonymous requests (what
+# harvesters make) use it. A fragment is rebuilt after FRAGMENT_MAX_AGE, so a
+# change to a linked record or agency (which does not touch the record's own
+# ``metadata_modified``) shows within a day.
+
+FRAGMENT_FORMATS = {"ttl": "turtle", "jsonld": "json-ld"}
+FRAGMENT_VERSION = "1"  # bump when the profile's output changes
+FRAGMENT_MAX_AGE = 24 * 3600
+
+
+def _fragment_dir() -> str | None:
+    storage = tk.config.get("ckan.storage_path")
+    return os.path.join(storage, "umkm", "dcat") if storage else None
+
+
+def _fragment_path(pkg: dict[str, Any], fmt: str) -> str | None:
+    root = _fragment_dir()
+    if root is None:
+        return None
+    key = hashlib.sha256("|".join([FRAGMENT_VERSION, catalog_uri(), " ".join(profiles()), fmt,
+                                   str(pkg.get("metadata_modified"))]).encode()).hexdigest()[:16]
+    pkg_id = str(pkg["id"])
+    return os.path.join(root, fmt, pkg_id[:2], f"{pkg_id}.{key}")
+
+
+def _serialize_fragment(pkg: dict[str, Any], fmt: str) -> str:
+    serializer = DatasetSerializer()
+    serializer.graph_from_dataset(pkg)
+    return stable_blank_nodes(serializer.g).serialize(format=FRAGMENT_FORMATS[fmt])
+
+
+def fragment(pkg: dict[str, Any], fmt: str) -> str:
+    """One record's triples in ``fmt``, from the disk cache when fresh."""
+    path = _fragment_path(pkg, fmt)
+    if path is not None:
+        with contextlib.suppress(OSError):
+            if time.time() - os.path.getmtime(path) < FRAGMENT_MAX_AGE:
+                with open(path, encoding="utf-8") as f:
+                    return f.read()
+    text = _serialize_fragment(pkg, fmt)
+    if path is not None:
+        with contextlib.suppress(OSError):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            for old in glob.glob(path.rsplit(".", 1)[0] + ".*"):
+                os.remove(old)
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=os.path.dirname(path), delete=False) as f:
+                f.write(text)
+            os.replace(f.name, path)
+    return text
+
+
+def _split_turtle(text: str) -> tuple[dict[str, str], str]:
+    prefixes: dict[str, str] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines) and (lines[i].startswith("@prefix ") or not lines[i].strip()):
+        if lines[i].startswith("@prefix "):
+            name, iri = lines[i][len("@prefix "):].rstrip(" .").split(":", 1)
+            prefixes[name] = iri.strip()
+        i += 1
+    return prefixes, "\n".join(lines[i:]).strip()
+
+
+def _page_from_fragments(results: list[dict[str, Any]], pagination: dict[str, Any], fmt: str) -> str | None:
+    """The page, or None when the fragments cannot be joined (a prefix bound
+    to two namespaces): then the whole graph is built as usual."""
+    from ckanext.dcat.utils import dataset_uri
+
+    head = CatalogSerializer()
+    catalog_ref = head.graph_from_catalog({})
+    for pkg in results:
+        link = DCAT.dataset if pkg.get("type", "dataset") == "dataset" else DCAT.resource
+        head.g.add((catalog_ref, link, URIRef(dataset_uri(pkg))))
+    head._add_pagination_triples(pagination)
+    parts = [head.g.serialize(format=FRAGMENT_FORMATS[fmt])] + [fragment(pkg, fmt) for pkg in results]
+    if fmt == "jsonld":
+        items = [part.strip()[1:-1].strip() for part in parts]
+        return "[\n" + ",\n".join(item for item in items if item) + "\n]"
+    prefixes: dict[str, str] = {}
+    bodies = []
+    for part in parts:
+        found, body = _split_turtle(part)
+        for name, iri in found.items():
+            if prefixes.setdefault(name, iri) != iri:
+                return None
+        bodies.append(body)
+    header = "".join(f"@prefix {name}: {iri} .\n" for name, iri in sorted(prefixes.items()))
+    return header + "\n" + "\n\n".join(b for b in bodies if b) + "\n"
 
 
 def last_modified(context: dict[str, Any], data_dict: dict[str, Any]) -> datetime.datetime | None:
