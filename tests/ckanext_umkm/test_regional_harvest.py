@@ -205,3 +205,65 @@ def test_a_dcat_portal_is_harvested_with_the_same_mapping(tmp_path, dcat_portal)
     assert mine["harvest_original_url"] == "https://data.bandung.go.id/dataset/umkm-binaan"
     assert [r["url"] for r in mine["resources"]] == ["https://data.bandung.go.id/umkm-binaan.csv"]
     assert _public(mine["id"]) is not None  # trusted: released
+
+
+class _Stub:
+    """A source that answers whatever the test sets, on the loopback address."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        stub = self
+        self.body, self.content_type = b"", "application/json"
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                self.send_response(200)
+                self.send_header("Content-Type", stub.content_type)
+                self.send_header("Content-Length", str(len(stub.body)))
+                self.end_headers()
+                self.wfile.write(stub.body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+
+BAD_SOURCES = {  # case: (source type, content type, body, what the job's error says)
+    "malformed JSON": ("ckan", "application/json", b'{"result": {"results": [ {"id": "a", ', "not JSON"),
+    "not a CKAN answer": ("ckan", "text/html", b"<html>Bukan API</html>", "not JSON"),
+    "a huge answer": ("ckan", "application/json", b'{"result": {"results": [], "x": "' + b"x" * (3 * 2**20) + b'"}}',
+                      "lebih besar dari 1 MB"),
+    "malformed RDF": ("dcat_rdf", "text/turtle", b"<https://a.example> a <broken .", "Error parsing the RDF"),
+    "unreachable": ("ckan", None, b"", "Error sending request"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SOURCES))
+def test_a_bad_source_is_reported_in_the_job_and_imports_nothing(tmp_path, case):
+    kind, content_type, body, says = BAD_SOURCES[case]
+    stub = _Stub()
+    url = stub.url
+    if content_type is None:  # nobody listens there any more
+        stub.server.shutdown()
+        stub.server.server_close()
+    else:
+        stub.content_type, stub.body = content_type, body
+    admin = factories.Sysadmin()
+    agency = records.agency(kode_wilayah="32.04", jenis_instansi="PEMERINTAH_KABUPATEN_KOTA")
+    source = helpers.call_action("harvest_source_create", context={"user": admin["name"]},
+                                 name="sumber-rusak", title="Sumber rusak", url=url + "/catalog",
+                                 source_type=kind, owner_org=agency["id"], frequency="MANUAL")
+    path = tmp_path / "bad.ini"
+    path.write_text(open(_harvesting_ini(tmp_path)).read().replace(
+        "ckanext.umkm.egress.allowed_hosts = 127.0.0.1\n",
+        "ckanext.umkm.egress.allowed_hosts = 127.0.0.1\nckanext.umkm.harvest.max_mb = 1\n"))
+    report = _harvest(str(path), source["name"])  # the command itself succeeds
+    assert says in json.dumps(report["gather_errors"]), report
+    before = helpers.call_action("package_search", q="*:*", include_private=True,
+                                 fq="dataset_type:dataset")["count"]
+    assert before == 0
