@@ -347,3 +347,17 @@ def test_an_anonymous_page_from_stored_fragments_is_the_whole_graph(app, demo, f
     reply = app.get(f"/catalog.{fmt}?page=1")
     assert isomorphic(Graph().parse(data=reply.get_data(as_text=True), format=FORMATS[fmt]),
                       Graph().parse(data=warm, format=FORMATS[fmt]))
+
+
+def test_warming_builds_every_public_record_fragment(app, demo):
+    """``ckan umkm dcat warm`` (and the worker after each index) builds the
+    fragments an anonymous page is joined from."""
+    from ckanext.umkm.federation import dcat_catalog
+
+    with app.flask_app.test_request_context("/"):
+        assert dcat_catalog.warm() == 26
+        public = dcat_catalog.search({"user": ""}, {"page": 1})["results"]
+        for pkg in public:
+            for fmt in dcat_catalog.FRAGMENT_FORMATS:
+                assert os.path.isfile(dcat_catalog._fragment_path(pkg, fmt))
+        assert dcat_catalog.warm([public[0]["id"]]) == 1

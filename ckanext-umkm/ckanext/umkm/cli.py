@@ -181,6 +181,20 @@ def requests_remind() -> None:
     click.echo(f"reminded: {', '.join(sent) if sent else 'nobody'}")
 
 
+@umkm.group("dcat")
+def dcat() -> None:
+    """The DCAT catalogue (ckanext-dcat with the national profile)."""
+
+
+@dcat.command("warm")
+def dcat_warm() -> None:
+    """Build the stored DCAT fragments of every public record, so that the
+    first harvest of the catalogue reads pages as fast as later ones."""
+    from ckanext.umkm.federation import dcat_catalog
+
+    click.echo(f"DCAT fragments of {dcat_catalog.warm()} public records are ready")
+
+
 @umkm.group("files")
 def files() -> None:
     """Integrity of uploaded files (SHA-256)."""

@@ -113,7 +113,10 @@ class UmkmPlugin(DefaultTranslation, DefaultPermissionLabels, p.SingletonPlugin)
         return change_feed.scope_search(search_params)
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        from ckanext.umkm.federation import dcat_catalog
+
         change_feed.sync(pkg_dict)
+        dcat_catalog.warm_after_index(pkg_dict)
         return indexing.before_dataset_index(pkg_dict)
 
     def after_dataset_search(self, search_results: dict, search_params: dict) -> dict:

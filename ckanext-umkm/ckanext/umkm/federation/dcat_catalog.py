@@ -293,3 +293,40 @@ def serialize_dataset(context: dict[str, Any], data_dict: dict[str, Any]) -> str
     data_dict = checked(data_dict)
     dataset_dict = tk.get_action("package_show")(context, {"id": data_dict.get("id")})
     return DatasetSerializer().serialize_dataset(dataset_dict, _format=data_dict.get("format"))
+
+
+def warm(package_ids: list[str] | None = None) -> int:
+    """Build the stored fragments of public records (``package_ids``, or all),
+    from the same search results an anonymous page is made of; returns how
+    many records. Run by the worker after each record is indexed, and by
+    ``ckan umkm dcat warm`` after a bulk load or an index rebuild."""
+    if _fragment_dir() is None:
+        return 0
+    fq = "+dataset_type:(dataset OR kegiatan OR variabel OR indikator)"
+    if package_ids:
+        fq += " +id:(" + " OR ".join(f'"{i}"' for i in package_ids) + ")"
+    done, start = 0, 0
+    rows = tk.asint(tk.config.get("ckan.search.rows_max") or 1000)
+    while True:
+        found = tk.get_action("package_search")({"user": "", "ignore_auth": False}, {
+            "q": "*:*", "fq": fq, "rows": rows, "start": start, "sort": "id asc"})["results"]
+        for pkg in found:
+            for fmt in FRAGMENT_FORMATS:
+                fragment(pkg, fmt)
+        done += len(found)
+        if len(found) < rows:
+            return done
+        start += rows
+
+
+def warm_after_index(pkg_dict: dict[str, Any]) -> None:
+    """``before_dataset_index``: a public record's fragments are rebuilt by the
+    worker, so that harvesters rarely meet a cold page."""
+    if pkg_dict.get("private") or pkg_dict.get("state") != "active" or _fragment_dir() is None:
+        return
+    if pkg_dict.get("type") not in ("dataset", "kegiatan", "variabel", "indikator"):
+        return
+    if not tk.asbool(tk.config.get("ckanext.umkm.dcat.warm_in_background", True)):
+        return
+    with contextlib.suppress(Exception):  # no Redis: the page builds it when asked
+        tk.enqueue_job(warm, [[pkg_dict["id"]]], title=f"DCAT fragments of {pkg_dict.get('name')}")
