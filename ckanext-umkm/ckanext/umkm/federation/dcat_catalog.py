@@ -199,21 +199,22 @@ def _fragment_path(pkg: dict[str, Any], fmt: str) -> str | None:
     return os.path.join(root, fmt, pkg_id[:2], f"{pkg_id}.{key}")
 
 
-def _serialize_fragment(pkg: dict[str, Any], fmt: str) -> str:
+def _record_graph(pkg: dict[str, Any]) -> Graph:
     serializer = DatasetSerializer()
     serializer.graph_from_dataset(pkg)
-    return stable_blank_nodes(serializer.g).serialize(format=FRAGMENT_FORMATS[fmt])
+    return stable_blank_nodes(serializer.g)
 
 
-def fragment(pkg: dict[str, Any], fmt: str) -> str:
-    """One record's triples in ``fmt``, from the disk cache when fresh."""
+def fragment(pkg: dict[str, Any], fmt: str, graph: Graph | None = None) -> str:
+    """One record's triples in ``fmt``, from the disk cache when fresh
+    (``graph``: the record's graph, when the caller has built it already)."""
     path = _fragment_path(pkg, fmt)
     if path is not None:
         with contextlib.suppress(OSError):
             if time.time() - os.path.getmtime(path) < FRAGMENT_MAX_AGE:
                 with open(path, encoding="utf-8") as f:
                     return f.read()
-    text = _serialize_fragment(pkg, fmt)
+    text = (graph if graph is not None else _record_graph(pkg)).serialize(format=FRAGMENT_FORMATS[fmt])
     if path is not None:
         with contextlib.suppress(OSError):
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -311,8 +312,9 @@ def warm(package_ids: list[str] | None = None) -> int:
         found = tk.get_action("package_search")({"user": "", "ignore_auth": False}, {
             "q": "*:*", "fq": fq, "rows": rows, "start": start, "sort": "id asc"})["results"]
         for pkg in found:
+            graph = _record_graph(pkg)  # built once for both formats
             for fmt in FRAGMENT_FORMATS:
-                fragment(pkg, fmt)
+                fragment(pkg, fmt, graph)
         done += len(found)
         if len(found) < rows:
             return done
