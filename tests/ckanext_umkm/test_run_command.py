@@ -149,9 +149,14 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
                 time.sleep(2)
             assert rows is not None, "demo CSV was not loaded into the DataStore"
             assert len(rows) == 38 and {"kode_provinsi", "jumlah_umkm"} <= set(rows[0])
-            # ...and the preview view exists for it.
-            views = _api(base, "resource_view_list", id=res_id)["result"]
-            assert any(v["view_type"] == "datatables_view" for v in views)
+            # ...and the preview view exists for it (the loader adds it after the rows).
+            deadline = time.monotonic() + 90
+            while True:
+                views = _api(base, "resource_view_list", id=res_id)["result"]
+                if any(v["view_type"] == "datatables_view" for v in views) or time.monotonic() > deadline:
+                    break
+                time.sleep(2)
+            assert any(v["view_type"] == "datatables_view" for v in views), views
 
             # Restricted demo data: released metadata, the rows behind the gate.
             assert "data-umkm-by-name-by-address-contoh-2023: released" in out
