@@ -12,7 +12,9 @@ scheming fields and national keys at the top level). It is served by waitress, a
    twice: the first walk ("cold") builds each record's stored fragment, the second ("warm")
    reads them. Each page's time, the whole walk's time and the web server's resident memory
    after every page (VmRSS; flat = the last pages use no more than the first ones) are recorded.
-2. **Harvest**: a second CKAN 2.11 instance with the national schema and ckanext-harvest's stock
+2. **Harvest**: first the harvester's gather alone (``package_search``, 100 rows a page, sorted
+   by id, to the end: what the national portal costs this one), then a second CKAN 2.11
+   instance with the national schema and ckanext-harvest's stock
    ``ckan_harvester`` (as in tests/ckanext_umkm/test_national_harvest.py) harvests the portal
    with ``ckan harvester run-test``; the time of the whole harvest is recorded. When it would
    take longer than ``--harvest-max-seconds``, it is stopped and the rate so far (datasets
@@ -191,6 +193,26 @@ def walk_catalogue(base: str, fmt: str, pid: int, max_pages: int | None) -> dict
             "rss_mb_last_pages": round(max(rss[-tenth:]), 1), "rss_mb_max": round(max(rss), 1)}
 
 
+def walk_api(base: str) -> dict[str, Any]:
+    """The national harvester's gather over this portal: package_search, 100 rows a page
+    sorted by id, to the end (what ckanext-harvest's CKAN harvester sends)."""
+    http = requests.Session()
+    times: list[float] = []
+    seen = 0
+    t0 = time.perf_counter()
+    while True:
+        started = time.perf_counter()
+        r = http.get(f"{base}/api/3/action/package_search",
+                     params={"rows": 100, "start": seen, "sort": "id asc"}, timeout=120)
+        page = r.json()["result"]["results"]
+        times.append((time.perf_counter() - started) * 1000)
+        if not page:
+            break
+        seen += len(page)
+    return {"datasets": seen, "pages": len(times), "total_s": round(time.perf_counter() - t0, 1),
+            "page_ms": summary(times)}
+
+
 def national_count(db: str) -> int:
     out = subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-tAc",
                           "SELECT count(*) FROM package WHERE type = 'dataset' AND state = 'active'", db],
@@ -262,6 +284,8 @@ def run_size(args: argparse.Namespace, size: int) -> dict[str, Any]:
                     key = f"catalogue_{fmt}_{walk}"
                     result[key] = walk_catalogue(base, fmt, web.pid, args.max_pages)
                     print(size, fmt, walk, json.dumps(result[key]), flush=True)
+            result["api_walk"] = walk_api(base)
+            print(size, "package_search walk", json.dumps(result["api_walk"]), flush=True)
             if size <= args.harvest_max_size:
                 result["harvest"] = harvest(base, work, result["index"]["public"], args.harvest_max_seconds)
                 print(size, "harvest", json.dumps(result["harvest"]), flush=True)
@@ -280,6 +304,11 @@ def table(results: list[dict[str, Any]]) -> str:
                 lines.append(f"| {r['size']:,} | {fmt} | {walk} | {c['pages']} | {c['page_ms']['p50_ms']:.0f} / "
                              f"{c['page_ms']['p95_ms']:.0f} | {c['total_s']} | {c['rss_mb_first_pages']} / "
                              f"{c['rss_mb_last_pages']} / {c['rss_mb_max']} |")
+    for r in results:
+        a = r.get("api_walk")
+        if a:
+            lines.append(f"\n{r['size']:,}: package_search as the harvester pages it: {a['pages']} pages in "
+                         f"{a['total_s']} s (p50 {a['page_ms']['p50_ms']:.0f} ms, p95 {a['page_ms']['p95_ms']:.0f} ms)")
     for r in results:
         if r.get("dcat_warm"):
             lines.append(f"\n{r['size']:,}: ckan umkm dcat warm took {r['dcat_warm']['seconds']} s "
