@@ -16,8 +16,15 @@ import requests
 
 from .conftest import ROOT, free_port
 
+REDIS_DB = 3  # the instance's own Redis database
+
 
 def _drop_instance(instance: str) -> None:
+    """A fresh instance: its databases, and its Redis database (jobs, harvest
+    queues, abuse-limit counters of an earlier run)."""
+    import redis
+
+    redis.Redis.from_url(f"redis://127.0.0.1:6379/{REDIS_DB}").flushdb()
     for sql in (f'DROP DATABASE IF EXISTS "ckan_{instance}" WITH (FORCE)',
                 f'DROP DATABASE IF EXISTS "datastore_{instance}" WITH (FORCE)'):
         subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-qc", sql], check=True)
@@ -107,7 +114,7 @@ def test_run_command_serves_demo_portal_and_keeps_data(tmp_path):
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, UMKM_VAR=str(tmp_path / "var"), UMKM_INSTANCE=instance,
                UMKM_PORT=str(port), UMKM_SEARCH_PORT=str(search_port), UMKM_EGRESS_PORT=str(free_port()),
-               UMKM_REDIS_DB="3",
+               UMKM_REDIS_DB=str(REDIS_DB),
                UMKM_SITE_URL=base)
     env.pop("CKAN_INI", None)
 

@@ -56,13 +56,15 @@ def dataset_facets(facets_dict: dict, package_type: str) -> dict:
 
 
 def _without_links(text: str) -> str:
-    """A stored package JSON without its resources' URLs (CKAN's
-    ``data_dict`` also holds the ``validated_data_dict`` text). Search results
-    are what harvesters copy: not even the gated download URL of an upload
-    leaves in them; readers get it from ``package_show``."""
+    """A stored package JSON without its resources' outside links (CKAN's
+    ``data_dict`` also holds the ``validated_data_dict`` text). Uploads keep
+    their file name: ``package_show`` reads this copy as its cache, and the
+    loader needs it; search results blank it for readers who may not read
+    (``actions.access.package_search``)."""
     stored = json.loads(text)
     for res in stored.get("resources", []):
-        res["url"] = ""
+        if res.get("url_type") != "upload":
+            res["url"] = ""
     if isinstance(stored.get("validated_data_dict"), str):
         stored["validated_data_dict"] = _without_links(stored["validated_data_dict"])
     return json.dumps(stored)
@@ -81,7 +83,7 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         pkg_dict["validated_data_dict"] = json.dumps(validated)
     if restricted_access.is_restricted(pkg_dict):
         # Where a restricted file lives is nobody's search term, and the
-        # stored copies (which ``fl`` can return) keep no file URL.
+        # stored copies (which ``fl`` can return) keep no outside link.
         pkg_dict.pop("res_url", None)
         for key in ("data_dict", "validated_data_dict"):
             if isinstance(pkg_dict.get(key), str):
