@@ -206,7 +206,9 @@ class RegionalCKANHarvester(GuardedCKANHarvester):
         if ids is None:
             return None
         remote = self._remote_ids(harvest_job.source.url.rstrip("/"))
-        if remote is None:
+        if not remote:
+            # Unreadable, or empty: a portal that seems to have emptied itself
+            # is more likely broken than withdrawn; nothing is deleted.
             return ids
         previous = (model.Session.query(HarvestObject.guid, HarvestObject.package_id)
                     .filter(HarvestObject.current == True)  # noqa: E712 - SQL
