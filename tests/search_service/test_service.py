@@ -179,3 +179,30 @@ def test_concurrent_readers_and_writers(service):
         t.join()
     assert errors == []
     assert service.select(q="tags:t")["response"]["numFound"] == 60
+
+
+def test_pages_sorted_by_id_reach_past_one_aggregation(tmp_path, monkeypatch):
+    """A string sort reads its values with one aggregation of at most
+    MAX_BUCKETS values (65,000: tantivy's limit); a harvester paging 100,000
+    records by id must still get every page. Here the limit is 40 and the
+    index holds 150 records."""
+    from .conftest import Service, _free_port
+
+    monkeypatch.setenv("UMKM_SEARCH_MAX_BUCKETS", "40")
+    svc = Service(f"http://127.0.0.1:{_free_port()}/solr/ckan", str(tmp_path / "index"))
+    svc.start()
+    try:
+        svc.add([doc(f"{i:03d}") for i in range(150)])
+        for order, want in (("asc", [f"id-{i:03d}" for i in range(150)]),
+                            ("desc", [f"id-{i:03d}" for i in reversed(range(150))])):
+            got = []
+            for start in range(0, 160, 25):
+                res = svc.select(q="*:*", sort=f"id {order}", rows=25, start=start, fl="id")
+                assert res["response"]["numFound"] == 150
+                got += ids(res)
+            assert got == want, order
+        # A filtered page past the limit too.
+        res = svc.select(q="*:*", fq="id:[id-050 TO *]", sort="id asc", rows=10, start=90, fl="id")
+        assert ids(res) == [f"id-{i:03d}" for i in range(140, 150)]
+    finally:
+        svc.stop()

@@ -205,15 +205,20 @@ def _record_graph(pkg: dict[str, Any]) -> Graph:
     return stable_blank_nodes(serializer.g)
 
 
+def _fresh(path: str | None) -> bool:
+    try:
+        return path is not None and time.time() - os.path.getmtime(path) < FRAGMENT_MAX_AGE
+    except OSError:
+        return False
+
+
 def fragment(pkg: dict[str, Any], fmt: str, graph: Graph | None = None) -> str:
     """One record's triples in ``fmt``, from the disk cache when fresh
     (``graph``: the record's graph, when the caller has built it already)."""
     path = _fragment_path(pkg, fmt)
-    if path is not None:
-        with contextlib.suppress(OSError):
-            if time.time() - os.path.getmtime(path) < FRAGMENT_MAX_AGE:
-                with open(path, encoding="utf-8") as f:
-                    return f.read()
+    if _fresh(path):
+        with contextlib.suppress(OSError), open(path, encoding="utf-8") as f:
+            return f.read()
     text = (graph if graph is not None else _record_graph(pkg)).serialize(format=FRAGMENT_FORMATS[fmt])
     if path is not None:
         with contextlib.suppress(OSError):
@@ -312,9 +317,10 @@ def warm(package_ids: list[str] | None = None) -> int:
         found = tk.get_action("package_search")({"user": "", "ignore_auth": False}, {
             "q": "*:*", "fq": fq, "rows": rows, "start": start, "sort": "id asc"})["results"]
         for pkg in found:
-            graph = _record_graph(pkg)  # built once for both formats
-            for fmt in FRAGMENT_FORMATS:
-                fragment(pkg, fmt, graph)
+            if not all(_fresh(_fragment_path(pkg, fmt)) for fmt in FRAGMENT_FORMATS):
+                graph = _record_graph(pkg)  # built once for both formats
+                for fmt in FRAGMENT_FORMATS:
+                    fragment(pkg, fmt, graph)
         done += len(found)
         if len(found) < rows:
             return done

@@ -54,6 +54,7 @@ from .query import (
     is_match_all_text,
     match_none,
     parse_query_param,
+    range_query,
     split_local_params,
     tantivy_field,
 )
@@ -65,7 +66,8 @@ Q = tantivy.Query
 LAYOUT_VERSION = 2
 LAYOUT_FILE = "umkm-search-layout.json"
 # tantivy's aggregation bucket limit; also our cap for unlimited facets.
-MAX_BUCKETS = 65000
+# (Lower only in tests: the environment variable lets them page past it cheaply.)
+MAX_BUCKETS = int(os.environ.get("UMKM_SEARCH_MAX_BUCKETS") or 65000)
 # How far past the requested page we look for documents tied on the first
 # sort key before giving up on exact secondary ordering.
 MAX_TIE_WINDOW = 2000
@@ -1124,7 +1126,16 @@ class _Pager:
             if pos >= end:
                 break
         out.extend(self._unique_values(query, key, singles))
-        if pos < end and len(buckets) < min(end, MAX_BUCKETS):
+        if pos < end and buckets and len(buckets) >= MAX_BUCKETS:
+            # One aggregation holds at most MAX_BUCKETS values: the page lies
+            # past them (e.g. a harvester sorting 100,000 records by id), so
+            # go on among the values after the last one read.
+            last = str(buckets[-1]["key"])
+            after = (range_query(self.ctx, key.field, None, last, True, False) if key.desc
+                     else range_query(self.ctx, key.field, last, None, False, True))
+            sub = Q.boolean_query([(MUST, query), (MUST, after)])
+            out.extend(self._page_str(sub, key, rest, max(start - pos, 0), end - max(start, pos)))
+        elif pos < end and len(buckets) < min(end, MAX_BUCKETS):
             # Documents without a value sort last (sortMissingLast="true").
             sub = boolean([(MUST, query), (MUST_NOT, exists_query(self.ctx, key.field))])
             out.extend(self.page(sub, rest, max(start - pos, 0), end - max(start, pos)))
