@@ -184,17 +184,19 @@ def test_concurrent_readers_and_writers(service):
 def test_pages_sorted_by_id_reach_past_one_aggregation(tmp_path, monkeypatch):
     """A string sort reads its values with one aggregation of at most
     MAX_BUCKETS values (65,000: tantivy's limit); a harvester paging 100,000
-    records by id must still get every page. Here the limit is 40 and the
-    index holds 150 records."""
+    records by id (UUIDs) must still get every page. Here the limit is 40 and
+    the index holds 150 records."""
+    import uuid
+
     from .conftest import Service, _free_port
 
     monkeypatch.setenv("UMKM_SEARCH_MAX_BUCKETS", "40")
     svc = Service(f"http://127.0.0.1:{_free_port()}/solr/ckan", str(tmp_path / "index"))
     svc.start()
     try:
-        svc.add([doc(f"{i:03d}") for i in range(150)])
-        for order, want in (("asc", [f"id-{i:03d}" for i in range(150)]),
-                            ("desc", [f"id-{i:03d}" for i in reversed(range(150))])):
+        uuids = [str(uuid.UUID(int=(i + 1) * 0x9E3779B97F4A7C15 % 2**128)) for i in range(150)]
+        svc.add([doc(i, id=u) for i, u in enumerate(uuids)])
+        for order, want in (("asc", sorted(uuids)), ("desc", sorted(uuids, reverse=True))):
             got = []
             for start in range(0, 160, 25):
                 res = svc.select(q="*:*", sort=f"id {order}", rows=25, start=start, fl="id")
@@ -202,7 +204,8 @@ def test_pages_sorted_by_id_reach_past_one_aggregation(tmp_path, monkeypatch):
                 got += ids(res)
             assert got == want, order
         # A filtered page past the limit too.
-        res = svc.select(q="*:*", fq="id:[id-050 TO *]", sort="id asc", rows=10, start=90, fl="id")
-        assert ids(res) == [f"id-{i:03d}" for i in range(140, 150)]
+        low = sorted(uuids)[50]
+        res = svc.select(q="*:*", fq=f'id:["{low}" TO *]', sort="id asc", rows=10, start=90, fl="id")
+        assert ids(res) == sorted(uuids)[140:150]
     finally:
         svc.stop()

@@ -90,8 +90,8 @@ def rx_escape(text: str) -> str:
     return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
 
 
-def _rx_gt(a: str, inclusive: bool) -> str:
-    """Regex for strings lexicographically after a (code point order)."""
+def rx_gt_alternatives(a: str, inclusive: bool) -> list[str]:
+    """Regexes whose union is the strings lexicographically after a (code point order)."""
     alts = []
     for i, ch in enumerate(a):
         if ord(ch) < 0x10FFFF:
@@ -99,11 +99,11 @@ def _rx_gt(a: str, inclusive: bool) -> str:
     alts.append(rx_escape(a) + ".+")
     if inclusive:
         alts.append(rx_escape(a))
-    return "(" + "|".join(alts) + ")"
+    return alts
 
 
-def _rx_lt(b: str, inclusive: bool) -> str:
-    """Regex for strings lexicographically before b."""
+def rx_lt_alternatives(b: str, inclusive: bool) -> list[str]:
+    """Regexes whose union is the strings lexicographically before b."""
     alts = []
     for i, ch in enumerate(b):
         if ord(ch) > 0:
@@ -111,7 +111,15 @@ def _rx_lt(b: str, inclusive: bool) -> str:
         alts.append(rx_escape(b[:i]))  # proper prefixes of b sort before it
     if inclusive:
         alts.append(rx_escape(b))
-    return "(" + "|".join(alts) + ")"
+    return alts
+
+
+def _rx_gt(a: str, inclusive: bool) -> str:
+    return "(" + "|".join(rx_gt_alternatives(a, inclusive)) + ")"
+
+
+def _rx_lt(b: str, inclusive: bool) -> str:
+    return "(" + "|".join(rx_lt_alternatives(b, inclusive)) + ")"
 
 
 # -------------------------------------------------------------------- context
@@ -297,11 +305,18 @@ def range_query(
         return _int_range(ctx, f, lo_n, hi_n, inc_lo, inc_hi)
     prefix = rx_escape(dyn_prefix(f))
     tf = tantivy_field(f)
+
+    def union(alternatives: list[str]) -> Q:
+        # One small regex per alternative: a single regex for a long bound
+        # (a UUID) would pass tantivy's limit of 1000 automaton states.
+        return Q.boolean_query([(SHOULD, Q.regex_query(ctx.schema, tf, "(?s)" + prefix + alt))
+                                for alt in alternatives])
+
     clauses: list[tuple[tantivy.Occur, Q]] = []
     if lo is not None:
-        clauses.append((MUST, Q.regex_query(ctx.schema, tf, "(?s)" + prefix + _rx_gt(analysis.multiterm(lo, f.kind), inc_lo))))
+        clauses.append((MUST, union(rx_gt_alternatives(analysis.multiterm(lo, f.kind), inc_lo))))
     if hi is not None:
-        clauses.append((MUST, Q.regex_query(ctx.schema, tf, "(?s)" + prefix + _rx_lt(analysis.multiterm(hi, f.kind), inc_hi))))
+        clauses.append((MUST, union(rx_lt_alternatives(analysis.multiterm(hi, f.kind), inc_hi))))
     return Q.boolean_query(clauses)
 
 
