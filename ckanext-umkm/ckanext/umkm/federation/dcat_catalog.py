@@ -308,7 +308,9 @@ def warm(package_ids: list[str] | None = None) -> int:
     ``ckan umkm dcat warm`` after a bulk load or an index rebuild."""
     if _fragment_dir() is None:
         return 0
-    fq = "+dataset_type:(dataset OR kegiatan OR variabel OR indikator)"
+    from ckanext.umkm.federation.dcat_profile import RECORD_TYPES
+
+    fq = f"+dataset_type:({' OR '.join(RECORD_TYPES)})"
     if package_ids:
         fq += " +id:(" + " OR ".join(f'"{i}"' for i in package_ids) + ")"
     done, start = 0, 0
@@ -332,7 +334,9 @@ def warm_after_index(pkg_dict: dict[str, Any]) -> None:
     worker, so that harvesters rarely meet a cold page."""
     if pkg_dict.get("private") or pkg_dict.get("state") != "active" or _fragment_dir() is None:
         return
-    if pkg_dict.get("type") not in ("dataset", "kegiatan", "variabel", "indikator"):
+    from ckanext.umkm.federation.dcat_profile import RECORD_TYPES
+
+    if pkg_dict.get("type") not in RECORD_TYPES:
         return
     if not tk.asbool(tk.config.get("ckanext.umkm.dcat.warm_in_background", True)):
         return

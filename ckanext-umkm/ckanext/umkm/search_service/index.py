@@ -1126,7 +1126,7 @@ class _Pager:
             if pos >= end:
                 break
         out.extend(self._unique_values(query, key, singles))
-        if pos < end and buckets and len(buckets) >= MAX_BUCKETS:
+        if pos < end and len(buckets) >= MAX_BUCKETS:
             # One aggregation holds at most MAX_BUCKETS values: the page lies
             # past them (e.g. a harvester sorting 100,000 records by id), so
             # go on among the values after the last one read.

@@ -90,7 +90,7 @@ def rx_escape(text: str) -> str:
     return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
 
 
-def rx_gt_alternatives(a: str, inclusive: bool) -> list[str]:
+def _rx_gt_alternatives(a: str, inclusive: bool) -> list[str]:
     """Regexes whose union is the strings lexicographically after a (code point order)."""
     alts = []
     for i, ch in enumerate(a):
@@ -102,7 +102,7 @@ def rx_gt_alternatives(a: str, inclusive: bool) -> list[str]:
     return alts
 
 
-def rx_lt_alternatives(b: str, inclusive: bool) -> list[str]:
+def _rx_lt_alternatives(b: str, inclusive: bool) -> list[str]:
     """Regexes whose union is the strings lexicographically before b."""
     alts = []
     for i, ch in enumerate(b):
@@ -115,11 +115,11 @@ def rx_lt_alternatives(b: str, inclusive: bool) -> list[str]:
 
 
 def _rx_gt(a: str, inclusive: bool) -> str:
-    return "(" + "|".join(rx_gt_alternatives(a, inclusive)) + ")"
+    return "(" + "|".join(_rx_gt_alternatives(a, inclusive)) + ")"
 
 
 def _rx_lt(b: str, inclusive: bool) -> str:
-    return "(" + "|".join(rx_lt_alternatives(b, inclusive)) + ")"
+    return "(" + "|".join(_rx_lt_alternatives(b, inclusive)) + ")"
 
 
 # -------------------------------------------------------------------- context
@@ -314,9 +314,9 @@ def range_query(
 
     clauses: list[tuple[tantivy.Occur, Q]] = []
     if lo is not None:
-        clauses.append((MUST, union(rx_gt_alternatives(analysis.multiterm(lo, f.kind), inc_lo))))
+        clauses.append((MUST, union(_rx_gt_alternatives(analysis.multiterm(lo, f.kind), inc_lo))))
     if hi is not None:
-        clauses.append((MUST, union(rx_lt_alternatives(analysis.multiterm(hi, f.kind), inc_hi))))
+        clauses.append((MUST, union(_rx_lt_alternatives(analysis.multiterm(hi, f.kind), inc_hi))))
     return Q.boolean_query(clauses)
 
 
